@@ -1,0 +1,156 @@
+"""The mesh type, its conversions (vtkPolyData <-> Mesh <-> trimesh) and STL files.
+
+A ``Mesh`` is a triangle surface in millimetres with an explicit coordinate system (``"LPS"`` or
+``"RAS"``); closed meshes have faces wound counter-clockwise seen from outside (outward normals).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .coords import flip_points
+from .errors import InputError
+
+SPACES = ("LPS", "RAS")
+
+
+@dataclass(frozen=True, eq=False)
+class Mesh:
+    """Triangles: ``vertices`` (n, 3) float64 mm in ``space``, ``faces`` (m, 3) int64 vertex indices."""
+
+    vertices: np.ndarray
+    faces: np.ndarray
+    space: str = "LPS"
+
+    def __post_init__(self):
+        if self.space not in SPACES:
+            raise ValueError(f"space must be one of {SPACES}, not {self.space!r}")
+        object.__setattr__(self, "vertices", np.asarray(self.vertices, dtype=np.float64).reshape(-1, 3))
+        object.__setattr__(self, "faces", np.asarray(self.faces, dtype=np.int64).reshape(-1, 3))
+
+    def in_space(self, space: str) -> "Mesh":
+        """The same surface in ``space``; LPS <-> RAS is a 180° turn about z, so winding is kept."""
+        if space == self.space:
+            return self
+        return Mesh(flip_points(self.vertices), self.faces, space)
+
+    def to_trimesh(self):
+        """A ``trimesh.Trimesh`` sharing nothing with this mesh (no processing, no merging)."""
+        import trimesh
+
+        return trimesh.Trimesh(self.vertices.copy(), self.faces.copy(), process=False)
+
+    @classmethod
+    def from_trimesh(cls, tm, space: str = "LPS") -> "Mesh":
+        return cls(np.asarray(tm.vertices), np.asarray(tm.faces), space)
+
+    def to_polydata(self):
+        """A ``vtkPolyData`` with the same points and triangles (coordinates unchanged)."""
+        from vtkmodules.util.numpy_support import numpy_to_vtk, numpy_to_vtkIdTypeArray
+        from vtkmodules.vtkCommonCore import vtkPoints
+        from vtkmodules.vtkCommonDataModel import vtkCellArray, vtkPolyData
+
+        points = vtkPoints()
+        points.SetData(numpy_to_vtk(np.ascontiguousarray(self.vertices), deep=True))
+        offsets = np.arange(0, 3 * len(self.faces) + 1, 3, dtype=np.int64)
+        cells = vtkCellArray()
+        cells.SetData(numpy_to_vtkIdTypeArray(offsets, deep=True),
+                      numpy_to_vtkIdTypeArray(np.ascontiguousarray(self.faces.ravel()), deep=True))
+        polydata = vtkPolyData()
+        polydata.SetPoints(points)
+        polydata.SetPolys(cells)
+        return polydata
+
+    @classmethod
+    def from_polydata(cls, polydata, space: str = "LPS") -> "Mesh":
+        """Triangles of a ``vtkPolyData`` (polygons are triangulated; lines and vertices dropped)."""
+        from vtkmodules.util.numpy_support import vtk_to_numpy
+        from vtkmodules.vtkFiltersCore import vtkTriangleFilter
+
+        if polydata.GetNumberOfPoints() == 0 or polydata.GetNumberOfPolys() == 0:
+            return cls(np.zeros((0, 3)), np.zeros((0, 3), dtype=np.int64), space)
+        polys = polydata.GetPolys()
+        if polys.IsHomogeneous() != 3:
+            tri = vtkTriangleFilter()
+            tri.SetInputData(polydata)
+            tri.PassLinesOff()
+            tri.PassVertsOff()
+            tri.Update()
+            polydata = tri.GetOutput()
+            polys = polydata.GetPolys()
+        vertices = vtk_to_numpy(polydata.GetPoints().GetData()).astype(np.float64)
+        faces = vtk_to_numpy(polys.GetConnectivityArray()).astype(np.int64).reshape(-1, 3)
+        return cls(vertices, faces, space)
+
+    @property
+    def triangle_count(self) -> int:
+        return int(len(self.faces))
+
+    def volume_mm3(self) -> float:
+        """Signed enclosed volume (positive for a closed, outward-wound surface), mm³."""
+        v = self.vertices[self.faces]
+        return float(np.einsum("ij,ij->i", v[:, 0], np.cross(v[:, 1], v[:, 2])).sum() / 6.0)
+
+    def is_watertight(self) -> bool:
+        """Closed and consistently wound: every directed edge appears once and so does its reverse."""
+        if len(self.faces) == 0:
+            return False
+        n = np.int64(len(self.vertices))
+        a = self.faces.ravel()
+        b = np.roll(self.faces, -1, axis=1).ravel()
+        forward = np.sort(a * n + b)
+        if np.any(forward[1:] == forward[:-1]):
+            return False
+        return bool(np.array_equal(forward, np.sort(b * n + a)))
+
+
+def write_stl(mesh: Mesh, path: str | Path, space: str = "LPS") -> Path:
+    """Write a binary STL in ``space`` (mm) with Slicer's ``SPACE=`` header; atomic (temp + rename).
+
+    The 80-byte header holds only the program name and the coordinate system, never patient data.
+    """
+    from . import __version__
+
+    path = Path(path)
+    mesh = mesh.in_space(space)
+    tri = mesh.vertices[mesh.faces].astype(np.float32)
+    normals = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
+    lengths = np.linalg.norm(normals, axis=1, keepdims=True)
+    normals = np.divide(normals, lengths, out=np.zeros_like(normals), where=lengths > 0)
+    record = np.zeros(len(tri), dtype=[("n", "<f4", 3), ("v", "<f4", (3, 3)), ("attr", "<u2")])
+    record["n"] = normals
+    record["v"] = tri
+    header = f"MedPrint {__version__} SPACE={space}".encode("ascii").ljust(80, b"\0")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".stl.part")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(header)
+            f.write(np.uint32(len(tri)).tobytes())
+            f.write(record.tobytes())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def read_stl(path: str | Path) -> Mesh:
+    """Read an STL (binary or ASCII); the coordinate system comes from a ``SPACE=`` header (default LPS,
+    as in Slicer). Coincident vertices are merged so the result can be checked for watertightness."""
+    import trimesh
+
+    path = Path(path)
+    with open(path, "rb") as f:
+        head = f.read(80)
+    space = "RAS" if b"SPACE=RAS" in head else "LPS"
+    try:
+        tm = trimesh.load_mesh(str(path), file_type="stl", process=True)
+    except Exception as exc:
+        raise InputError(f"'{path.name}' is not a readable STL file.", detail=str(exc)) from exc
+    return Mesh.from_trimesh(tm, space)

@@ -1,0 +1,158 @@
+"""Labelmap operations: threshold presets, islands, hole filling, closing.
+
+Masks are boolean arrays ``[k, j, i]`` on a volume's grid; sizes are given in millimetres and
+converted with the voxel spacing. Heavy work runs on the bounding box of the mask only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+from scipy import ndimage
+
+from .errors import EmptyResultError, InputError
+from .progress import Progress, no_progress
+from .volume import Volume
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A CT threshold range in Hounsfield units (inclusive)."""
+
+    name: str
+    low_hu: float
+    high_hu: float
+    description: str
+
+
+#: Threshold presets. The ranges are the usual ones of medical 3D printing software for adult CT
+#: (for example Materialise Mimics' "Bone (CT)" 226–3071 HU and "Compact bone (adult)" 662–1988 HU);
+#: contrast vessels are arterial-phase CTA lumen (iodine), which also picks up bone: use islands or
+#: a region of interest to separate them.
+PRESETS: dict[str, Preset] = {p.name: p for p in (
+    Preset("bone", 226.0, 3071.0, "all bone, cancellous and cortical (226–3071 HU)"),
+    Preset("cortical-bone", 662.0, 1988.0, "dense cortical bone only (662–1988 HU)"),
+    Preset("soft-tissue", -700.0, 225.0, "soft tissue and fluid, without air, lung or bone (-700–225 HU)"),
+    Preset("contrast-vessels", 150.0, 700.0, "contrast-filled vessels in CTA, arterial phase (150–700 HU)"),
+)}
+
+
+@dataclass(frozen=True)
+class SegmentSettings:
+    """How to turn a volume into a mask. Ranges in HU, sizes in mm / mm³."""
+
+    preset: str = "bone"
+    low_hu: Optional[float] = None      # overrides the preset's range when given
+    high_hu: Optional[float] = None
+    min_island_mm3: float = 100.0       # islands smaller than this are removed (0 keeps all)
+    keep_largest: bool = False          # keep only the largest connected piece
+    fill_holes: bool = False            # fill cavities enclosed in 3-D
+    closing_mm: float = 0.0             # morphological closing radius (bridges gaps narrower than ~2x this)
+
+    def hu_range(self) -> tuple[float, float]:
+        if self.preset not in PRESETS and (self.low_hu is None or self.high_hu is None):
+            raise InputError(f"There is no threshold preset called '{self.preset}'.",
+                             hint=f"choose one of {', '.join(PRESETS)} or give a HU range")
+        preset = PRESETS.get(self.preset)
+        low = self.low_hu if self.low_hu is not None else preset.low_hu
+        high = self.high_hu if self.high_hu is not None else preset.high_hu
+        if not low < high:
+            raise InputError(f"The threshold range {low:g}–{high:g} HU is empty.", hint="the lower bound must be "
+                             "below the upper bound")
+        return low, high
+
+
+def segment(volume: Volume, settings: SegmentSettings = SegmentSettings(),
+            progress: Optional[Progress] = None) -> np.ndarray:
+    """Threshold ``volume`` and clean the mask up as ``settings`` says; returns a bool ``[k, j, i]`` mask."""
+    progress = progress or no_progress
+    low, high = settings.hu_range()
+    progress(0.0, f"threshold {low:g}–{high:g} HU")
+    mask = threshold(volume.array, low, high)
+    box = bounding_box(mask, margin=1 + int(np.ceil(settings.closing_mm / volume.spacing.min())))
+    if box is None:
+        raise EmptyResultError(
+            f"No voxel lies between {low:g} and {high:g} HU; the volume's values run from "
+            f"{float(volume.array.min()):g} to {float(volume.array.max()):g}.",
+            hint="check that the volume is a CT in HU, or choose another preset or range")
+    sub = mask[box]
+    spacing = volume.spacing_kji
+    if settings.closing_mm > 0:
+        progress(0.2, "closing gaps")
+        sub = close(sub, spacing, settings.closing_mm)
+    if settings.fill_holes:
+        progress(0.4, "filling holes")
+        sub = ndimage.binary_fill_holes(sub)
+    if settings.keep_largest:
+        progress(0.6, "keeping the largest island")
+        sub = keep_largest_island(sub)
+    elif settings.min_island_mm3 > 0:
+        progress(0.6, "removing small islands")
+        sub = remove_small_islands(sub, volume.voxel_volume_mm3, settings.min_island_mm3)
+    if not sub.any():
+        raise EmptyResultError(
+            f"Every piece inside {low:g}–{high:g} HU is smaller than {settings.min_island_mm3:g} mm³.",
+            hint="lower the minimum island size or widen the range")
+    mask[:] = False
+    mask[box] = sub
+    progress(1.0, "segmented")
+    return mask
+
+
+def threshold(array: np.ndarray, low: float, high: float) -> np.ndarray:
+    """Voxels with ``low <= value <= high`` as a bool array of the same shape."""
+    mask = array >= low
+    mask &= array <= high
+    return mask
+
+
+def bounding_box(mask: np.ndarray, margin: int = 0) -> Optional[tuple[slice, ...]]:
+    """Slices of the smallest box holding every True voxel, grown by ``margin`` voxels; None if empty."""
+    box = []
+    for axis in range(mask.ndim):
+        other = tuple(a for a in range(mask.ndim) if a != axis)
+        hits = np.flatnonzero(mask.any(axis=other))
+        if len(hits) == 0:
+            return None
+        box.append(slice(max(hits[0] - margin, 0), min(hits[-1] + 1 + margin, mask.shape[axis])))
+    return tuple(box)
+
+
+def remove_small_islands(mask: np.ndarray, voxel_volume_mm3: float, min_mm3: float) -> np.ndarray:
+    """Drop face-connected pieces smaller than ``min_mm3``."""
+    labels, count = ndimage.label(mask)
+    if count == 0:
+        return mask
+    sizes = np.bincount(labels.ravel())
+    keep = sizes * voxel_volume_mm3 >= min_mm3
+    keep[0] = False
+    return keep[labels]
+
+
+def keep_largest_island(mask: np.ndarray) -> np.ndarray:
+    """Only the largest face-connected piece."""
+    labels, count = ndimage.label(mask)
+    if count <= 1:
+        return mask
+    sizes = np.bincount(labels.ravel())
+    sizes[0] = 0
+    return labels == int(np.argmax(sizes))
+
+
+def ball(spacing_kji: np.ndarray, radius_mm: float) -> np.ndarray:
+    """Structuring element: the voxels within ``radius_mm`` of the centre on a grid of that spacing."""
+    half = np.maximum(np.floor(radius_mm / np.asarray(spacing_kji)).astype(int), 0)
+    axes = [np.arange(-h, h + 1) * s for h, s in zip(half, spacing_kji)]
+    kk, jj, ii = np.meshgrid(*axes, indexing="ij")
+    return kk ** 2 + jj ** 2 + ii ** 2 <= radius_mm ** 2 + 1e-9
+
+
+def close(mask: np.ndarray, spacing_kji: np.ndarray, radius_mm: float) -> np.ndarray:
+    """Morphological closing with a ball of ``radius_mm`` (the mask is padded so borders stay put)."""
+    element = ball(spacing_kji, radius_mm)
+    pad = [(h, h) for h in np.array(element.shape) // 2]
+    padded = np.pad(mask, pad)
+    closed = ndimage.binary_closing(padded, structure=element)
+    return closed[tuple(slice(p, p + n) for (p, _), n in zip(pad, mask.shape))]

@@ -1,0 +1,141 @@
+"""The guided workflow as a state machine over a case folder.
+
+A case folder holds ``case.json`` (the label the user chose, step states, settings, non-identifying
+facts about the source series and the figures of each step) and the files each step writes. File
+names come from the case label, never from patient data. Steps run in order; a step whose core has
+not landed yet is listed as unavailable with the reason.
+
+Layout::
+
+    <case>/case.json
+    <case>/models/<label>-<preset>.stl      LPS millimetres, Slicer's SPACE=LPS header
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Optional
+
+from . import __version__
+from .errors import InputError
+from .mesh import write_stl
+from .pipeline import ModelResult, ModelSettings, make_model
+from .progress import Progress, sub_progress
+from .volume import Volume, load_volume
+
+#: The workflow's steps in order, and why a step cannot run yet.
+STEPS = ("segment", "model", "guide", "export", "print", "register")
+UNAVAILABLE = {
+    "guide": "surgical guide design is not built yet (issue 5)",
+    "export": "mesh QA, repair and 3MF/OBJ/PLY export are not built yet (issue 4)",
+    "print": "slicing and printer connections are not built yet (issue 6)",
+    "register": "the registry form and client are not built yet (issue 7)",
+}
+_LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+@dataclass
+class Case:
+    """A case folder's state (what ``case.json`` holds)."""
+
+    folder: Path
+    label: str
+    steps: dict = field(default_factory=lambda: {s: ("unavailable" if s in UNAVAILABLE else "pending")
+                                                 for s in STEPS})
+    source: dict = field(default_factory=dict)
+    results: dict = field(default_factory=dict)
+    software: str = f"MedPrint {__version__}"
+
+    def path(self, *parts: str) -> Path:
+        return self.folder.joinpath(*parts)
+
+    def to_json(self) -> dict:
+        data = asdict(self)
+        data.pop("folder")
+        data["unavailable"] = {s: UNAVAILABLE[s] for s in STEPS if self.steps[s] == "unavailable"}
+        return data
+
+
+def check_label(label: str) -> str:
+    """A case label is chosen by the user, safe as a file name, and is not patient data."""
+    if not _LABEL.match(label or ""):
+        raise InputError(f"'{label}' cannot be a case label.",
+                         hint="use 1–64 letters, digits, '-', '_' or '.', starting with a letter or digit; "
+                              "never a patient name or ID")
+    return label
+
+
+def create_case(folder: str | Path, label: str) -> Case:
+    """A new case folder (it may exist if empty or already a case of the same label)."""
+    folder = Path(folder)
+    case = Case(folder=folder, label=check_label(label))
+    if (folder / "case.json").exists():
+        existing = open_case(folder)
+        if existing.label != label:
+            raise InputError(f"'{folder.name}' already holds the case '{existing.label}'.",
+                             hint="choose another folder or the same label")
+        return existing
+    folder.mkdir(parents=True, exist_ok=True)
+    save_case(case)
+    return case
+
+
+def open_case(folder: str | Path) -> Case:
+    folder = Path(folder)
+    try:
+        data = json.loads((folder / "case.json").read_text())
+    except FileNotFoundError:
+        raise InputError(f"'{folder.name}' is not a MedPrint case folder (no case.json).") from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"The case file in '{folder.name}' is damaged.", detail=str(exc)) from exc
+    data.pop("unavailable", None)
+    return Case(folder=folder, **data)
+
+
+def save_case(case: Case) -> None:
+    """Write ``case.json`` atomically (temp file + rename), so a crash never leaves half a file."""
+    case.folder.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=case.folder, prefix=".case.", suffix=".json")
+    with os.fdopen(fd, "w") as f:
+        json.dump(case.to_json(), f, indent=2)
+    os.replace(tmp, case.folder / "case.json")
+
+
+def source_facts(volume: Volume) -> dict:
+    """What the case records of its source: UIDs, modality, geometry and warnings, no patient data."""
+    return {
+        **asdict(volume.source),
+        "shape_kji": list(volume.shape),
+        "spacing_ijk_mm": [round(float(s), 4) for s in volume.spacing],
+        "warnings": list(volume.warnings),
+    }
+
+
+def run_model_step(case: Case, volume: Volume, settings: ModelSettings = ModelSettings(),
+                   progress: Optional[Progress] = None) -> tuple[ModelResult, Path]:
+    """Segment and model ``volume`` into the case; returns the result and the STL written (LPS)."""
+    result = make_model(volume, settings, sub_progress(progress, 0.0, 0.9))
+    start = time.perf_counter()
+    stl = write_stl(result.mesh, case.path("models", f"{case.label}-{settings.preset}.stl"), space="LPS")
+    result.stats["seconds"]["write"] = time.perf_counter() - start
+    case.source = source_facts(volume)
+    case.steps.update(segment="done", model="done")
+    case.results["model"] = {"settings": settings.to_dict(), "file": str(stl.relative_to(case.folder)),
+                             "coordinates": "LPS", "units": "mm", **result.stats}
+    save_case(case)
+    if progress:
+        progress(1.0, "model written")
+    return result, stl
+
+
+def run_case(case: Case, input_path: str | Path, settings: ModelSettings = ModelSettings(),
+             series_uid: str = "", progress: Optional[Progress] = None) -> tuple[ModelResult, Path]:
+    """Every available step for ``input_path`` (DICOM folder, NRRD or NIfTI), in order."""
+    volume = load_volume(input_path, series_uid=series_uid, progress=sub_progress(progress, 0.0, 0.3))
+    return run_model_step(case, volume, settings, sub_progress(progress, 0.3, 1.0))

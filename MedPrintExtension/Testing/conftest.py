@@ -1,0 +1,29 @@
+"""Shared test set-up: the module folder on sys.path, and the real CT series shipped in ../shared."""
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+MODULE_DIR = Path(__file__).resolve().parents[1] / "MedPrintModule"
+if str(MODULE_DIR) not in sys.path:
+    sys.path.insert(0, str(MODULE_DIR))
+
+REPO = Path(__file__).resolve().parents[2]
+SHARED_DATA = next((p for p in (Path(os.environ.get("MEDPRINT_SHARED_DATA", "")), REPO.parent / "shared" / "data", Path("/work/shared/data")) if str(p) != "." and p.is_dir()), REPO.parent / "shared" / "data")
+
+
+@pytest.fixture(scope="session")
+def ct_dir() -> Path:
+    """Folder holding the real de-identified CT series (``../shared/data/ct``)."""
+    path = SHARED_DATA / "ct"
+    assert path.is_dir(), f"the shared CT data is missing at {path}; set MEDPRINT_SHARED_DATA"
+    return path
+
+
+@pytest.fixture(scope="session")
+def dicom_misc_dir() -> Path:
+    path = SHARED_DATA / "dicom-misc"
+    assert path.is_dir(), f"the shared DICOM files are missing at {path}; set MEDPRINT_SHARED_DATA"
+    return path
