@@ -153,4 +153,7 @@ def read_stl(path: str | Path) -> Mesh:
         tm = trimesh.load_mesh(str(path), file_type="stl", process=True)
     except Exception as exc:
         raise InputError(f"'{path.name}' is not a readable STL file.", detail=str(exc)) from exc
+    if len(getattr(tm, "faces", ())) == 0:
+        raise InputError(f"'{path.name}' is not a readable STL file: it holds no triangles.",
+                         hint="export the model again")
     return Mesh.from_trimesh(tm, space)

@@ -77,7 +77,7 @@ def segment(volume: Volume, settings: SegmentSettings = SegmentSettings(),
             f"No voxel lies between {low:g} and {high:g} HU; the volume's values run from "
             f"{float(volume.array.min()):g} to {float(volume.array.max()):g}.",
             hint="check that the volume is a CT in HU, or choose another preset or range")
-    sub = mask[box]
+    sub = mask[box].copy()
     spacing = volume.spacing_kji
     if settings.closing_mm > 0:
         progress(0.2, "closing gaps")
