@@ -1,0 +1,52 @@
+"""Slicer adapters for MedPrint: MRML nodes <-> core types, and first-use installs.
+
+Everything here is Slicer-side and thin: it converts a node into a ``medprint`` type (or back) and
+nothing else. The functions use only MRML classes and VTK (no ``slicer.app``, no Qt), so they run
+both inside Slicer and on PyPI ``slicer-core``, where the tests exercise them.
+
+Coordinates: Slicer scenes are RAS, ``medprint`` types say which space they hold (mostly LPS); the
+flip itself lives in ``medprint.coords``. A node under a *linear* parent transform is read and
+written in world coordinates (as if the transform were hardened); a non-linear one is refused.
+"""
+
+import numpy as np
+
+from medprint.errors import InputError
+
+
+def matrix_to_numpy(vtk_matrix) -> np.ndarray:
+    """A ``vtkMatrix4x4`` -> a 4x4 float64 array."""
+    return np.array([[vtk_matrix.GetElement(r, c) for c in range(4)] for r in range(4)])
+
+
+def numpy_to_matrix(array: np.ndarray):
+    """A 4x4 array -> a new ``vtkMatrix4x4``."""
+    from vtkmodules.vtkCommonMath import vtkMatrix4x4
+
+    array = np.asarray(array, dtype=float)
+    matrix = vtkMatrix4x4()
+    for r in range(4):
+        for c in range(4):
+            matrix.SetElement(r, c, float(array[r, c]))
+    return matrix
+
+
+def node_to_world_matrix(node) -> np.ndarray:
+    """4x4 RAS matrix from ``node``'s local coordinates to world (identity without a parent transform).
+
+    Raises ``InputError`` when the node sits under a non-linear (warping) transform, which a
+    matrix cannot express.
+    """
+    transform_node = node.GetParentTransformNode()
+    if transform_node is None:
+        return np.eye(4)
+    if not transform_node.IsTransformToWorldLinear():
+        raise InputError(
+            f"'{node.GetName()}' is under a warping (non-linear) transform.",
+            hint="harden the transform (Data module: right-click > Harden transform) and try again",
+        )
+    from vtkmodules.vtkCommonMath import vtkMatrix4x4
+
+    matrix = vtkMatrix4x4()
+    transform_node.GetMatrixTransformToWorld(matrix)
+    return matrix_to_numpy(matrix)

@@ -1,0 +1,352 @@
+"""T2: static checks of the Slicer module, for what cannot run here (Slicer's Qt GUI).
+
+The module folder must install completely (CMakeLists lists every .py and resource), the code must
+only use widgets the .ui defines, the parameter node must bind to them, and the import rules hold:
+MedPrint.py -> MedPrintLib -> medprint, nothing Slicer lacks imported at module level, and no
+Slicer/Qt import anywhere in the core.
+"""
+
+import ast
+import py_compile
+import re
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+MODULE_DIR = Path(__file__).resolve().parents[2] / "MedPrintModule"
+MODULE_PY = MODULE_DIR / "MedPrint.py"
+UI_FILE = MODULE_DIR / "Resources" / "UI" / "MedPrint.ui"
+CORE_DIR = MODULE_DIR / "medprint"
+LIB_DIR = MODULE_DIR / "MedPrintLib"
+
+#: third-party modules a Slicer install ships (so they may be imported at module level)
+SLICER_SHIPS = {"numpy", "scipy", "vtk", "vtkmodules", "pydicom", "SimpleITK", "PIL"}
+#: Slicer's own Python modules (only inside Slicer)
+SLICER_ONLY = {"slicer", "qt", "ctk", "MedPrintLib"}
+#: installed on first use with consent, so never at module level on the Slicer side
+FIRST_USE = {"trimesh", "manifold3d", "serial", "requests", "pymeshfix", "lib3mf", "typer", "rich"}
+WIDGET_PREFIXES = ("Q", "ctk", "qMRML", "qSlicer")
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _cmake_list(name: str) -> list[str]:
+    text = (MODULE_DIR / "CMakeLists.txt").read_text()
+    text = re.sub(r"#.*", "", text)
+    match = re.search(r"set\(\s*" + name + r"\s+(.*?)\)", text, re.S)
+    assert match, f"{name} is not set in {MODULE_DIR / 'CMakeLists.txt'}"
+    return [item.replace("${MODULE_NAME}", "MedPrint") for item in match.group(1).split()]
+
+
+def _module_files(pattern: str) -> set[str]:
+    return {p.relative_to(MODULE_DIR).as_posix() for p in MODULE_DIR.rglob(pattern)
+            if "__pycache__" not in p.parts}
+
+
+def _tree(path: Path) -> ast.Module:
+    return ast.parse(path.read_text(), filename=str(path))
+
+
+def _imports(tree: ast.AST, top_level_only: bool):
+    """(node, absolute module name or None, relative level) for each import in ``tree``.
+
+    Top level means executed on import: module body, including inside if/try/with at module level,
+    but not inside functions or classes' methods."""
+    if top_level_only:
+        nodes, stack = [], list(tree.body)
+        while stack:
+            node = stack.pop()
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+                continue
+            nodes.append(node)
+            stack.extend(ast.iter_child_nodes(node))
+    else:
+        nodes = list(ast.walk(tree))
+    for node in nodes:
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield node, alias.name, 0
+        elif isinstance(node, ast.ImportFrom):
+            yield node, node.module, node.level
+        elif (isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant)
+              and isinstance(node.args[0].value, str)
+              and ((isinstance(node.func, ast.Attribute) and node.func.attr == "import_module")
+                   or (isinstance(node.func, ast.Name) and node.func.id in ("import_module", "__import__")))):
+            yield node, node.args[0].value, 0
+
+
+def _top(name: str) -> str:
+    return name.split(".")[0]
+
+
+def _ui_widgets() -> dict[str, ET.Element]:
+    root = ET.parse(UI_FILE).getroot()
+    return {w.get("name"): w for w in root.iter("widget")}
+
+
+def _parameter_fields() -> dict[str, ast.AST]:
+    """Field name -> annotation of the @parameterNodeWrapper class in MedPrint.py."""
+    for node in ast.walk(_tree(MODULE_PY)):
+        if isinstance(node, ast.ClassDef) and any(
+                (isinstance(d, ast.Name) and d.id == "parameterNodeWrapper")
+                or (isinstance(d, ast.Attribute) and d.attr == "parameterNodeWrapper")
+                for d in node.decorator_list):
+            return {stmt.target.id: stmt.annotation for stmt in node.body
+                    if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name)}
+    raise AssertionError("MedPrint.py has no @parameterNodeWrapper class")
+
+
+# ---------------------------------------------------------------- CMakeLists
+
+
+def test_every_python_file_is_listed_in_cmakelists_and_every_listed_file_exists():
+    listed = _cmake_list("MODULE_PYTHON_SCRIPTS")
+    assert len(listed) == len(set(listed)), "MODULE_PYTHON_SCRIPTS lists a file twice"
+    on_disk = _module_files("*.py")
+    assert on_disk - set(listed) == set(), "not listed in MODULE_PYTHON_SCRIPTS (would not be installed)"
+    assert set(listed) - on_disk == set(), "listed in MODULE_PYTHON_SCRIPTS but missing on disk"
+    assert "MedPrint.py" in listed
+
+
+def test_every_resource_exists_and_is_listed():
+    listed = _cmake_list("MODULE_PYTHON_RESOURCES")
+    on_disk = {p for p in _module_files("*") if p.startswith("Resources/") and (MODULE_DIR / p).is_file()}
+    assert set(listed) - on_disk == set(), "listed in MODULE_PYTHON_RESOURCES but missing on disk"
+    assert on_disk - set(listed) == set(), "resource files not listed in MODULE_PYTHON_RESOURCES"
+    assert {"Resources/UI/MedPrint.ui", "Resources/Icons/MedPrint.png"} <= set(listed)
+
+
+def test_icon_is_a_128px_png():
+    data = (MODULE_DIR / "Resources" / "Icons" / "MedPrint.png").read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR"
+    assert int.from_bytes(data[16:20], "big") == 128 and int.from_bytes(data[20:24], "big") == 128
+
+
+def test_resource_paths_used_in_the_module_exist():
+    paths = [node.args[0].value for node in ast.walk(_tree(MODULE_PY))
+             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+             and node.func.attr == "resourcePath" and node.args and isinstance(node.args[0], ast.Constant)]
+    assert "UI/MedPrint.ui" in paths
+    for path in paths:
+        assert (MODULE_DIR / "Resources" / path).is_file(), path
+
+
+def test_root_cmakelists_declares_the_extension():
+    text = (MODULE_DIR.parents[1] / "CMakeLists.txt").read_text()
+    for variable in ("EXTENSION_HOMEPAGE", "EXTENSION_CATEGORY", "EXTENSION_CONTRIBUTORS",
+                     "EXTENSION_DESCRIPTION", "EXTENSION_ICONURL", "EXTENSION_SCREENSHOTURLS",
+                     "EXTENSION_DEPENDS"):
+        assert re.search(r"set\(\s*" + variable + r"\s+\S", text), variable
+    for line in ("find_package(Slicer REQUIRED)", "include(${Slicer_USE_FILE})",
+                 "add_subdirectory(MedPrintExtension/MedPrintModule)",
+                 "include(${Slicer_EXTENSION_GENERATE_CONFIG})", "include(${Slicer_EXTENSION_CPACK})"):
+        assert line in text, line
+    assert "slicerMacroBuildScriptedModule" in (MODULE_DIR / "CMakeLists.txt").read_text()
+
+
+# ---------------------------------------------------------------- .ui and widget names
+
+
+def test_ui_is_a_qmrml_widget_with_slicer_widget_classes():
+    root = ET.parse(UI_FILE).getroot()
+    top = root.find("widget")
+    assert top.get("class") == "qMRMLWidget" and top.get("name") == "MedPrint"
+    for name, widget in _ui_widgets().items():
+        assert widget.get("class").startswith(WIDGET_PREFIXES), (name, widget.get("class"))
+    custom = {c.findtext("class") for c in root.iter("customwidget")}
+    used = {w.get("class") for w in _ui_widgets().values() if not w.get("class").startswith("Q")}
+    assert used <= custom, f"custom widgets used but not declared: {used - custom}"
+
+
+def test_every_ui_attribute_used_in_the_module_is_a_widget_in_the_ui():
+    widgets = _ui_widgets()
+    used = {node.attr for node in ast.walk(_tree(MODULE_PY))
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Attribute)
+            and node.value.attr == "ui" and isinstance(node.value.value, ast.Name)
+            and node.value.value.id == "self"}
+    assert {"applyButton", "statusLabel"} <= used
+    missing = used - set(widgets)
+    assert not missing, f"self.ui.<name> used in MedPrint.py but not in the .ui: {missing}"
+
+
+def test_mrml_selectors_get_the_scene_and_have_node_types():
+    root = ET.parse(UI_FILE).getroot()
+    connected = {c.findtext("receiver") for c in root.iter("connection")
+                 if c.findtext("sender") == "MedPrint" and c.findtext("signal") == "mrmlSceneChanged(vtkMRMLScene*)"
+                 and c.findtext("slot") == "setMRMLScene(vtkMRMLScene*)"}
+    for name, widget in _ui_widgets().items():
+        if widget.get("class").startswith(("qMRML", "qSlicer")) and name != "MedPrint":
+            assert name in connected, f"{name} does not get the scene (setMRMLScene connection)"
+        if widget.get("class") == "qMRMLNodeComboBox":
+            types = [s.text for p in widget.findall("property") if p.get("name") == "nodeTypes"
+                     for s in p.iter("string")]
+            assert types, f"{name} has no nodeTypes"
+
+
+def test_every_bound_widget_maps_to_a_parameter_node_field_of_a_matching_type():
+    fields = _parameter_fields()
+    assert {"inputVolume", "preset", "smoothing", "outputModel"} <= set(fields)
+    bound = {}
+    for name, widget in _ui_widgets().items():
+        for prop in widget.findall("property"):
+            if prop.get("name") == "SlicerParameterName":
+                assert prop.get("stdset") == "0", f"{name}: SlicerParameterName must be a dynamic property"
+                bound[name] = (widget, prop.findtext("string"))
+    assert bound, "no widget has a SlicerParameterName"
+    assert len({p for _, p in bound.values()}) == len(bound), "two widgets bound to one parameter"
+    for name, (widget, parameter) in bound.items():
+        assert parameter in fields, f"{name} is bound to '{parameter}', which is not a parameter-node field"
+        annotation = ast.unparse(fields[parameter])
+        cls = widget.get("class")
+        if cls == "qMRMLNodeComboBox":
+            types = [s.text for p in widget.findall("property") if p.get("name") == "nodeTypes"
+                     for s in p.iter("string")]
+            assert annotation in types, f"{name}: nodeTypes {types} do not include {annotation}"
+        elif cls in ("QComboBox", "ctkComboBox"):
+            assert "Choice(" in annotation, f"{name}: a combo box needs a Choice annotation, got {annotation}"
+        elif cls in ("ctkSliderWidget", "QDoubleSpinBox", "ctkDoubleSpinBox"):
+            assert re.search(r"\bfloat\b", annotation), f"{name}: a slider needs a float, got {annotation}"
+
+
+# ---------------------------------------------------------------- Python: compile and imports
+
+
+def test_module_compiles(tmp_path):
+    for path in [MODULE_PY, *sorted(LIB_DIR.glob("*.py"))]:
+        py_compile.compile(str(path), cfile=str(tmp_path / (path.name + "c")), doraise=True)
+
+
+def test_module_has_the_four_classes_and_stays_thin():
+    classes = {node.name: [ast.unparse(b) for b in node.bases]
+               for node in _tree(MODULE_PY).body if isinstance(node, ast.ClassDef)}
+    assert "ScriptedLoadableModule" in classes["MedPrint"]
+    assert "ScriptedLoadableModuleWidget" in classes["MedPrintWidget"]
+    assert "ScriptedLoadableModuleLogic" in classes["MedPrintLogic"]
+    assert "ScriptedLoadableModuleTest" in classes["MedPrintTest"]
+    assert "MedPrintParameterNode" in classes
+    assert len(MODULE_PY.read_text().splitlines()) <= 400, "MedPrint.py should stay thin; move work to the core"
+
+
+def test_module_imports_at_top_level_only_what_slicer_has():
+    allowed = set(sys.stdlib_module_names) | {"slicer", "qt", "ctk", "vtk", "MedPrintLib", "medprint"}
+    for node, name, level in _imports(_tree(MODULE_PY), top_level_only=True):
+        assert level == 0 and name and _top(name) in allowed, (
+            f"MedPrint.py line {node.lineno}: top-level import of '{name}' (not shipped with Slicer)")
+
+
+def test_adapters_import_at_top_level_only_what_slicer_has():
+    allowed = set(sys.stdlib_module_names) | SLICER_SHIPS | SLICER_ONLY | {"medprint"}
+    for path in sorted(LIB_DIR.glob("*.py")):
+        for node, name, level in _imports(_tree(path), top_level_only=True):
+            if level:  # relative: within MedPrintLib
+                continue
+            assert _top(name) not in FIRST_USE and _top(name) in allowed, (
+                f"{path.name} line {node.lineno}: top-level import of '{name}'; import it inside the "
+                "function that needs it, after MedPrintLib.dependencies.ensure_packages")
+
+
+def _core_module_path(name: str) -> Path:
+    parts = name.split(".")[1:]
+    base = CORE_DIR.joinpath(*parts)
+    return base / "__init__.py" if base.is_dir() else base.with_suffix(".py")
+
+
+def test_core_modules_loaded_when_slicer_imports_the_module_need_only_what_slicer_ships():
+    """MedPrint.py and MedPrintLib import some core modules at load time; follow those imports
+    (transitively) and check that each one needs only the standard library and what Slicer ships."""
+    allowed = set(sys.stdlib_module_names) | SLICER_SHIPS | {"medprint"}
+    todo = []
+    for path in [MODULE_PY, *LIB_DIR.glob("*.py")]:
+        todo += [name for _, name, level in _imports(_tree(path), top_level_only=True)
+                 if level == 0 and name and _top(name) == "medprint"]
+    seen = set()
+    while todo:
+        name = todo.pop()
+        if name in seen or name == "medprint":
+            continue
+        seen.add(name)
+        path = _core_module_path(name)
+        assert path.is_file(), f"{name} is imported at module level but {path} does not exist"
+        package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+        for node, imported, level in _imports(_tree(path), top_level_only=True):
+            if level:
+                base = package.split(".")
+                base = base[:len(base) - (level - 1)]
+                imported = ".".join(base + ([imported] if imported else []))
+                if not imported.count("."):  # "from . import x, y": each is a module of the package
+                    todo += [f"{imported}.{a.name}" for a in node.names]
+                    continue
+            assert _top(imported) in allowed, (
+                f"{path.relative_to(MODULE_DIR)} line {node.lineno}: top-level import of '{imported}' is "
+                "loaded when Slicer imports MedPrint, but Slicer does not ship it; import it lazily")
+            if _top(imported) == "medprint":
+                todo.append(imported)
+    assert "medprint.segment" in seen
+
+
+def test_core_never_imports_slicer_qt_ctk_or_the_adapters():
+    files = sorted(p for p in CORE_DIR.rglob("*.py") if "__pycache__" not in p.parts)
+    assert files
+    for path in files:
+        for node, name, level in _imports(_tree(path), top_level_only=False):
+            if level or not name:
+                continue
+            assert _top(name) not in SLICER_ONLY | {"__main__"}, (
+                f"{path.relative_to(MODULE_DIR)} line {node.lineno} imports '{name}': the core must run "
+                "without Slicer; put Slicer code in MedPrintLib")
+
+
+@pytest.mark.parametrize("source, everywhere, top_level", [
+    ("import trimesh", ["trimesh"], ["trimesh"]),
+    ("def f():\n    import slicer", ["slicer"], []),
+    ("import importlib\nimportlib.import_module('qt')", ["importlib", "qt"], ["importlib", "qt"]),
+    ("try:\n    import requests\nexcept ImportError:\n    pass", ["requests"], ["requests"]),
+    ("class A:\n    import serial\n    def f(self):\n        from slicer import util", ["serial", "slicer"], ["serial"]),
+])
+def test_import_scanner_sees_nested_and_dynamic_imports(source, everywhere, top_level):
+    """The checks above are only as good as the scanner that feeds them."""
+    tree = ast.parse(source)
+    assert sorted(name for _, name, _ in _imports(tree, top_level_only=False)) == sorted(everywhere)
+    assert sorted(name for _, name, _ in _imports(tree, top_level_only=True)) == sorted(top_level)
+
+
+# ---------------------------------------------------------------- first-use installs, presets
+
+
+def test_first_use_install_asks_before_installing_and_checks_the_result():
+    from MedPrintLib import dependencies
+    from medprint.errors import MedPrintError
+
+    asked, installed = [], []
+    assert dependencies.ensure_packages([], confirm=asked.append, install=installed.append)
+    assert dependencies.ensure_packages(["trimesh"], confirm=asked.append, install=installed.append)
+    assert asked == [] and installed == []  # present (in this venv): no question, no install
+
+    missing = dict(dependencies.PACKAGES, medprint_not_a_package="medprint-not-a-package")
+    original = dependencies.PACKAGES
+    dependencies.PACKAGES = missing
+    try:
+        declined = dependencies.ensure_packages(["medprint_not_a_package"],
+                                                confirm=lambda text: asked.append(text) or False,
+                                                install=installed.append)
+        assert declined is False and len(asked) == 1 and installed == []
+        assert "medprint-not-a-package" in asked[0]
+        with pytest.raises(MedPrintError, match="did not succeed"):
+            dependencies.ensure_packages(["medprint_not_a_package"], confirm=lambda text: True,
+                                         install=installed.append)
+        assert installed == ["medprint-not-a-package"]
+    finally:
+        dependencies.PACKAGES = original
+    for feature, modules in dependencies.FEATURES.items():
+        assert set(modules) <= set(dependencies.PACKAGES), feature
+
+
+def test_preset_colours_cover_the_core_presets():
+    from medprint.segment import PRESETS
+
+    colors = next(node.value for node in _tree(MODULE_PY).body if isinstance(node, ast.Assign)
+                  and any(isinstance(t, ast.Name) and t.id == "PRESET_COLORS" for t in node.targets))
+    assert {ast.literal_eval(key) for key in colors.keys} == set(PRESETS)
