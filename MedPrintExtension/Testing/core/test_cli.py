@@ -1,0 +1,106 @@
+"""The `medprint` command: model, demo, errors and exit codes; no patient data in any output."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import trimesh
+from typer.testing import CliRunner
+
+from medprint.cli import app
+from medprint.phantom import PATIENT_ID, PATIENT_NAME, Sphere, axial_geometry, write_series
+from medprint.workflow import check_label, open_case
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def sphere_series(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("series") / "dicom"
+    write_series(folder, axial_geometry((20, 48, 48), (1.5, 1.0, 1.0), center_lps=(10.0, 20.0, 30.0)),
+                 [Sphere((10.0, 20.0, 30.0), 12.0, 1452.0)])
+    return folder
+
+
+def test_model_writes_a_watertight_lps_stl_and_summary(sphere_series, tmp_path):
+    out = tmp_path / "sphere.stl"
+    result = runner.invoke(app, ["model", str(sphere_series), "--preset", "bone", "-o", str(out), "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["watertight"] is True
+    assert summary["volume_cm3"] == pytest.approx(4 / 3 * np.pi * 12.0 ** 3 / 1000, rel=0.02)
+    assert set(summary["seconds"]) == {"load", "segment", "surface", "write"}
+    tm = trimesh.load_mesh(str(out))
+    assert tm.is_watertight
+    np.testing.assert_allclose(tm.center_mass, [10.0, 20.0, 30.0], atol=0.2)  # LPS, as in the DICOM
+    assert b"SPACE=LPS" in out.read_bytes()[:80]
+
+
+def test_model_in_ras_and_the_human_summary(sphere_series, tmp_path):
+    out = tmp_path / "sphere_ras.stl"
+    result = runner.invoke(app, ["model", str(sphere_series), "-o", str(out), "--space", "RAS"])
+    assert result.exit_code == 0, result.output
+    for text in ("triangles", "watertight", "yes", "cm³", "load", "surface", "LPS"):
+        assert text in result.stdout
+    np.testing.assert_allclose(trimesh.load_mesh(str(out)).center_mass, [-10.0, -20.0, 30.0], atol=0.2)
+
+
+def test_errors_are_plain_words_with_exit_code_and_no_partial_file(tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    out = tmp_path / "never.stl"
+    result = runner.invoke(app, ["model", str(empty), "-o", str(out)])
+    assert result.exit_code == 2
+    assert "error:" in result.output and "is empty" in result.output and "what to do:" in result.output
+    assert not out.exists() and list(tmp_path.iterdir()) == [empty]
+
+
+def test_no_bone_is_an_error_not_an_empty_file(tmp_path):
+    folder = tmp_path / "soft"
+    write_series(folder, axial_geometry((6, 20, 20), (2.0, 1.0, 1.0)), [Sphere((0, 0, 0), 6.0, 40.0)])
+    out = tmp_path / "bone.stl"
+    result = runner.invoke(app, ["model", str(folder), "-o", str(out)])
+    assert result.exit_code == 1
+    assert "No voxel lies between 226 and 3071 HU" in result.output
+    assert not out.exists()
+
+
+def test_demo_runs_the_workflow_into_a_case_folder_without_patient_data(tmp_path):
+    case_dir = tmp_path / "case"
+    result = runner.invoke(app, ["demo", "--out", str(case_dir)])
+    assert result.exit_code == 0, result.output
+    case = open_case(case_dir)
+    assert case.steps["model"] == "done" and case.steps["print"] == "unavailable"
+    model = case.results["model"]
+    stl = case_dir / model["file"]
+    assert stl.name == "demo-bone.stl" and model["watertight"] is True
+    tm = trimesh.load_mesh(str(stl))
+    assert tm.is_watertight and abs(tm.volume / 1000 - model["volume_cm3"]) < 0.01 * model["volume_cm3"]
+    assert 20 < model["volume_cm3"] < 500
+    assert str(case_dir) in result.stdout
+    # the phantom's patient name and ID are in its DICOM, and nowhere in what MedPrint wrote
+    outputs = [p for p in case_dir.rglob("*") if p.is_file() and "input-dicom" not in p.parts]
+    assert outputs
+    for path in outputs:
+        data = path.read_bytes()
+        for secret in (PATIENT_NAME, PATIENT_ID, "PHANTOM"):
+            assert secret.encode() not in data, (path, secret)
+            assert secret not in path.name
+
+
+def test_case_labels_are_safe_file_names():
+    assert check_label("case-001") == "case-001"
+    from medprint.errors import InputError
+
+    for bad in ("", "../etc", "Doe, John", "a/b", "x" * 70):
+        with pytest.raises(InputError, match="cannot be a case label"):
+            check_label(bad)
+
+
+def test_the_installed_console_script_runs():
+    script = Path(sys.executable).with_name("medprint")  # installed by `pip install -e .`
+    result = subprocess.run([str(script), "--help"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and "model" in result.stdout and "demo" in result.stdout
