@@ -19,7 +19,7 @@ from rich.table import Table
 from . import __version__
 from .errors import InputError, MedPrintError
 from .mesh import write_stl
-from .pipeline import ModelSettings, make_model
+from .pipeline import SEGMENT_SHARE, ModelSettings, make_model
 from .segment import PRESETS
 from .surface import available_methods
 from .volume import load_volume
@@ -117,14 +117,13 @@ def model(
 
 
 def _split(first, second):
-    """One 0..1 progress callback feeding two bars: the first 40 % and the remaining 60 %
-    (the split ``make_model`` uses between segmenting and surfacing)."""
+    """One 0..1 progress callback of ``make_model`` feeding two bars: segment, then surface."""
     def report(fraction: float, message: str) -> None:
-        if fraction < 0.4:
-            first(fraction / 0.4, message)
+        if fraction < SEGMENT_SHARE:
+            first(fraction / SEGMENT_SHARE, message)
         else:
             first(1.0, "done")
-            second((fraction - 0.4) / 0.6, message)
+            second((fraction - SEGMENT_SHARE) / (1.0 - SEGMENT_SHARE), message)
     return report
 
 

@@ -83,7 +83,7 @@ class Mesh:
             tri.Update()
             polydata = tri.GetOutput()
             polys = polydata.GetPolys()
-        vertices = vtk_to_numpy(polydata.GetPoints().GetData()).astype(np.float64)
+        vertices = vtk_to_numpy(polydata.GetPoints().GetData()).astype(np.float64)  # a copy: VTK owns its data
         faces = vtk_to_numpy(polys.GetConnectivityArray()).astype(np.int64).reshape(-1, 3)
         return cls(vertices, faces, space)
 
@@ -93,8 +93,8 @@ class Mesh:
 
     def volume_mm3(self) -> float:
         """Signed enclosed volume (positive for a closed, outward-wound surface), mm³."""
-        v = self.vertices[self.faces]
-        return float(np.einsum("ij,ij->i", v[:, 0], np.cross(v[:, 1], v[:, 2])).sum() / 6.0)
+        a, b, c = (self.vertices[self.faces[:, n]] for n in range(3))
+        return float(np.einsum("ij,ij->", a, _cross(b, c)) / 6.0)
 
     def is_watertight(self) -> bool:
         """Closed and consistently wound: every directed edge appears once and so does its reverse."""
@@ -109,6 +109,13 @@ class Mesh:
         return bool(np.array_equal(forward, np.sort(b * n + a)))
 
 
+def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Row-wise cross product of (n, 3) arrays (several times faster than ``np.cross`` on large n)."""
+    return np.stack([a[:, 1] * b[:, 2] - a[:, 2] * b[:, 1],
+                     a[:, 2] * b[:, 0] - a[:, 0] * b[:, 2],
+                     a[:, 0] * b[:, 1] - a[:, 1] * b[:, 0]], axis=1)
+
+
 def write_stl(mesh: Mesh, path: str | Path, space: str = "LPS") -> Path:
     """Write a binary STL in ``space`` (mm) with Slicer's ``SPACE=`` header; atomic (temp + rename).
 
@@ -119,7 +126,7 @@ def write_stl(mesh: Mesh, path: str | Path, space: str = "LPS") -> Path:
     path = Path(path)
     mesh = mesh.in_space(space)
     tri = mesh.vertices[mesh.faces].astype(np.float32)
-    normals = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
+    normals = _cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
     lengths = np.linalg.norm(normals, axis=1, keepdims=True)
     normals = np.divide(normals, lengths, out=np.zeros_like(normals), where=lengths > 0)
     record = np.zeros(len(tri), dtype=[("n", "<f4", 3), ("v", "<f4", (3, 3)), ("attr", "<u2")])

@@ -17,6 +17,9 @@ from .segment import SegmentSettings, segment
 from .surface import mask_to_mesh
 from .volume import Volume
 
+#: Share of ``make_model``'s progress spent segmenting; the rest is the surface.
+SEGMENT_SHARE = 0.4
+
 
 @dataclass(frozen=True)
 class ModelSettings:
@@ -56,11 +59,11 @@ def make_model(volume: Volume, settings: ModelSettings = ModelSettings(),
     """Segment ``volume`` and build its closed surface; ``stats`` has voxels, triangles, volume, times."""
     times = {}
     start = time.perf_counter()
-    mask = segment(volume, settings.segment_settings(), sub_progress(progress, 0.0, 0.4))
+    mask = segment(volume, settings.segment_settings(), sub_progress(progress, 0.0, SEGMENT_SHARE))
     times["segment"] = time.perf_counter() - start
     start = time.perf_counter()
     mesh = mask_to_mesh(mask, volume.ijk_to_lps, settings.smoothing, settings.target_triangles,
-                        settings.method, sub_progress(progress, 0.4, 1.0))
+                        settings.method, sub_progress(progress, SEGMENT_SHARE, 1.0))
     times["surface"] = time.perf_counter() - start
     voxels = int(np.count_nonzero(mask))
     stats = {
