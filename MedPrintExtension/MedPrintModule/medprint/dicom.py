@@ -46,6 +46,9 @@ class _Slice:
     orientation: np.ndarray
     pixel_spacing: tuple[float, float]
     frames: int
+    slope: float
+    intercept: float
+    raw_pixels: Optional[tuple[int, str]]  # (file offset, numpy dtype) of plain pixel data, if so stored
 
 
 def read_dicom_series(folder: str | Path, series_uid: str = "", allow_gaps: bool = False,
@@ -172,6 +175,9 @@ def _scan(files: list[Path], progress: Progress) -> tuple[list[_Slice], int, lis
                 orientation=np.array([float(v) for v in ds.ImageOrientationPatient]),
                 pixel_spacing=(float(ds.PixelSpacing[0]), float(ds.PixelSpacing[1])),
                 frames=int(ds.get("NumberOfFrames", 1) or 1),
+                slope=float(ds.get("RescaleSlope", 1) or 1),
+                intercept=float(ds.get("RescaleIntercept", 0) or 0),
+                raw_pixels=_raw_pixel_location(ds, path),
             ))
         except (TypeError, ValueError, IndexError) as exc:
             problems.append(f"'{path.name}' has unreadable geometry tags ({exc})")
@@ -262,33 +268,88 @@ def _check_gaps(gaps: np.ndarray, along: np.ndarray, allow_gaps: bool) -> str:
     return f"uneven slice spacing ({gaps.min():.3g}–{gaps.max():.3g} mm)"
 
 
+#: Transfer syntaxes whose pixel data are plain little-endian samples.
+_PLAIN_SYNTAXES = ("1.2.840.10008.1.2", "1.2.840.10008.1.2.1")
+_PIXEL_DATA_TAG = b"\xe0\x7f\x10\x00"
+
+
+def _raw_pixel_location(ds, path: Path) -> Optional[tuple[int, str]]:
+    """Where plain 16-bit grey pixels sit in ``path`` when they are the file's last element.
+
+    Only for uncompressed little-endian files with one frame, one sample, 16 bits allocated and
+    either unsigned samples or 16 signed bits stored (the cases where the stored integers are the
+    values, with no sign extension); the element header just before the samples is checked, so
+    anything else (trailing elements, padding, other encodings) returns None and is read by pydicom.
+    """
+    meta = getattr(ds, "file_meta", None)
+    syntax = str(meta.get("TransferSyntaxUID", "")) if meta is not None else ""
+    if syntax not in _PLAIN_SYNTAXES or int(ds.get("SamplesPerPixel", 1)) != 1 \
+            or int(ds.get("NumberOfFrames", 1) or 1) != 1 or int(ds.get("BitsAllocated", 0)) != 16:
+        return None
+    signed = int(ds.get("PixelRepresentation", 0)) == 1
+    if signed and int(ds.get("BitsStored", 16)) != 16:
+        return None
+    size = int(ds.Rows) * int(ds.Columns) * 2
+    offset = path.stat().st_size - size
+    header = 8 if syntax == "1.2.840.10008.1.2" else 12
+    with open(path, "rb") as f:
+        f.seek(max(offset - header, 0))
+        head = f.read(header)
+    if len(head) != header or head[:4] != _PIXEL_DATA_TAG or int.from_bytes(head[-4:], "little") != size:
+        return None
+    return offset, "<i2" if signed else "<u2"
+
+
 def _read_pixels(series: list[_Slice], progress: Progress) -> np.ndarray:
-    """Stack of rescaled slices [k, j, i]: int16 when the values fit, float32 otherwise."""
+    """Stack of rescaled slices [k, j, i]: int16 when every value is an integer that fits, else float32.
+
+    Files are read by two threads, a batch at a time, while this one rescales what has arrived.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    integral = all(s.slope == int(s.slope) and s.intercept == int(s.intercept) for s in series)
+    stack = np.empty((len(series), series[0].rows, series[0].columns), dtype=np.int16 if integral else np.float32)
+    batch = 32
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for first in range(0, len(series), batch):
+            progress(first / len(series), "reading pixel data")
+            chunk = series[first:first + batch]
+            for k, (s, pixels) in enumerate(zip(chunk, pool.map(_slice_pixels, chunk)), start=first):
+                if integral and _rescale_int16(pixels, s, stack[k]):
+                    continue
+                if integral:  # rare: a value outside int16; keep every value exactly
+                    stack, integral = stack.astype(np.float32), False
+                stack[k] = pixels.astype(np.float32) * np.float32(s.slope) + np.float32(s.intercept)
+    return stack
+
+
+def _rescale_int16(pixels: np.ndarray, s: _Slice, out: np.ndarray) -> bool:
+    """Write ``pixels * slope + intercept`` into the int16 ``out`` if every value fits; else False."""
+    low, high = int(pixels.min()), int(pixels.max())
+    ends = (low * s.slope + s.intercept, high * s.slope + s.intercept)
+    if min(ends) < -32768 or max(ends) > 32767:
+        return False
+    if s.slope == 1 and -32768 <= min(low, s.intercept) and max(high, s.intercept) <= 32767:  # all int16
+        np.add(pixels.astype(np.int16, copy=False), np.int16(s.intercept), out=out)
+    else:
+        np.add(pixels * np.int32(s.slope), np.int32(s.intercept), out=out, casting="unsafe")
+    return True
+
+
+def _slice_pixels(s: _Slice) -> np.ndarray:
+    """One slice's stored values (before rescale), straight from the file when plainly stored."""
     import pydicom
 
-    stack = None
-    integral = True
-    for k, s in enumerate(series):
-        if k % 8 == 0:
-            progress(k / len(series), "reading pixel data")
-        try:
-            ds = pydicom.dcmread(str(s.path))
-            pixels = _decode(ds, s.path)
-        except InputError:
-            raise
-        except Exception as exc:
-            raise SeriesError(f"The file '{s.path.name}' is damaged or truncated; its pixels cannot be read.",
-                              hint="re-export the series", detail=f"{type(exc).__name__}: {exc}") from exc
-        slope = float(ds.get("RescaleSlope", 1) or 1)
-        intercept = float(ds.get("RescaleIntercept", 0) or 0)
-        values = pixels.astype(np.float32) * np.float32(slope) + np.float32(intercept)
-        integral = integral and slope == int(slope) and intercept == int(intercept)
-        if stack is None:
-            stack = np.empty((len(series),) + values.shape, dtype=np.float32)
-        stack[k] = values
-    if integral and stack.min() >= -32768 and stack.max() <= 32767:
-        return stack.astype(np.int16)
-    return stack
+    try:
+        if s.raw_pixels is not None:
+            offset, dtype = s.raw_pixels
+            return np.fromfile(s.path, dtype=dtype, count=s.rows * s.columns, offset=offset).reshape(s.rows, s.columns)
+        return _decode(pydicom.dcmread(str(s.path)), s.path)
+    except InputError:
+        raise
+    except Exception as exc:
+        raise SeriesError(f"The file '{s.path.name}' is damaged or truncated; its pixels cannot be read.",
+                          hint="re-export the series", detail=f"{type(exc).__name__}: {exc}") from exc
 
 
 def _decode(ds, path: Path) -> np.ndarray:

@@ -93,20 +93,29 @@ class Mesh:
 
     def volume_mm3(self) -> float:
         """Signed enclosed volume (positive for a closed, outward-wound surface), mm³."""
-        a, b, c = (self.vertices[self.faces[:, n]] for n in range(3))
-        return float(np.einsum("ij,ij->", a, _cross(b, c)) / 6.0)
+        total = 0.0
+        for start in range(0, len(self.faces), _CHUNK):  # chunks keep the temporaries in cache
+            a, b, c = (self.vertices[self.faces[start:start + _CHUNK, n]] for n in range(3))
+            total += float(np.einsum("ij,ij->", a, _cross(b, c)))
+        return total / 6.0
 
     def is_watertight(self) -> bool:
-        """Closed and consistently wound: every directed edge appears once and so does its reverse."""
-        if len(self.faces) == 0:
+        """Closed and consistently wound: every edge is used exactly twice, once in each direction.
+
+        Each directed edge a->b becomes ``(min * n + max) * 2 + (a < b)``; after one sort the keys must
+        pair up as ``2e, 2e + 1``.
+        """
+        if len(self.faces) == 0 or len(self.faces) % 2:  # a closed triangle mesh has an even face count
             return False
         n = np.int64(len(self.vertices))
         a = self.faces.ravel()
         b = np.roll(self.faces, -1, axis=1).ravel()
-        forward = np.sort(a * n + b)
-        if np.any(forward[1:] == forward[:-1]):
-            return False
-        return bool(np.array_equal(forward, np.sort(b * n + a)))
+        keys = (np.minimum(a, b) * n + np.maximum(a, b)) * 2 + (a < b)
+        keys.sort()
+        return bool(np.all(keys[0::2] + 1 == keys[1::2]))
+
+
+_CHUNK = 1 << 17  # triangles per block of vectorised work: bounded temporaries for any mesh
 
 
 def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -114,6 +123,9 @@ def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.stack([a[:, 1] * b[:, 2] - a[:, 2] * b[:, 1],
                      a[:, 2] * b[:, 0] - a[:, 0] * b[:, 2],
                      a[:, 0] * b[:, 1] - a[:, 1] * b[:, 0]], axis=1)
+
+
+_STL_RECORD = np.dtype([("n", "<f4", 3), ("v", "<f4", (3, 3)), ("attr", "<u2")])
 
 
 def write_stl(mesh: Mesh, path: str | Path, space: str = "LPS") -> Path:
@@ -125,21 +137,22 @@ def write_stl(mesh: Mesh, path: str | Path, space: str = "LPS") -> Path:
 
     path = Path(path)
     mesh = mesh.in_space(space)
-    tri = mesh.vertices[mesh.faces].astype(np.float32)
-    normals = _cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
-    lengths = np.linalg.norm(normals, axis=1, keepdims=True)
-    normals = np.divide(normals, lengths, out=np.zeros_like(normals), where=lengths > 0)
-    record = np.zeros(len(tri), dtype=[("n", "<f4", 3), ("v", "<f4", (3, 3)), ("attr", "<u2")])
-    record["n"] = normals
-    record["v"] = tri
+    vertices = mesh.vertices.astype(np.float32)
     header = f"MedPrint {__version__} SPACE={space}".encode("ascii").ljust(80, b"\0")
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".stl.part")
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(header)
-            f.write(np.uint32(len(tri)).tobytes())
-            f.write(record.tobytes())
+            f.write(np.uint32(len(mesh.faces)).tobytes())
+            for start in range(0, len(mesh.faces), _CHUNK):
+                tri = vertices[mesh.faces[start:start + _CHUNK]]
+                normals = _cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
+                lengths = np.sqrt(np.einsum("ij,ij->i", normals, normals))[:, None]
+                record = np.zeros(len(tri), dtype=_STL_RECORD)
+                np.divide(normals, lengths, out=record["n"], where=lengths > 0)
+                record["v"] = tri
+                f.write(record.data)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -8,6 +8,7 @@ Slicer's "smoothing factor" means: a windowed-sinc low-pass filter with pass ban
 
 from __future__ import annotations
 
+import functools
 from typing import Optional
 
 import numpy as np
@@ -73,7 +74,8 @@ def mask_to_mesh(mask: np.ndarray, ijk_to_lps: np.ndarray, smoothing: float = 0.
     if box is None:
         raise EmptyResultError("The segmentation is empty, so there is no surface to make.",
                                hint="check the threshold range")
-    labels = np.pad(mask[box], 1).astype(np.uint8)
+    labels = np.zeros(tuple(s.stop - s.start + 2 for s in box), dtype=bool)  # padded: closes at borders
+    labels[1:-1, 1:-1, 1:-1] = mask[box]
     offset_ijk = np.array([box[2].start, box[1].start, box[0].start], dtype=float) - 1.0
 
     use_threads()
@@ -89,22 +91,31 @@ def mask_to_mesh(mask: np.ndarray, ijk_to_lps: np.ndarray, smoothing: float = 0.
     mesh = Mesh.from_polydata(polydata)
     vertices = apply_affine(ijk_to_lps, mesh.vertices + offset_ijk)
     faces = mesh.faces
-    result = Mesh(vertices, faces, "LPS")
-    if result.volume_mm3() < 0:  # winding follows the IJK handedness and the contouring filter
-        result = Mesh(vertices, faces[:, ::-1], "LPS")
-    progress(1.0, f"{result.triangle_count} triangles")
-    return result
+    # winding = the filter's own convention, mirrored if the IJK -> LPS matrix is left-handed
+    if _winds_outward(method) != (np.linalg.det(ijk_to_lps[:3, :3]) > 0):
+        faces = faces[:, ::-1]
+    progress(1.0, f"{len(faces)} triangles")
+    return Mesh(vertices, faces, "LPS")
+
+
+@functools.lru_cache(maxsize=None)
+def _winds_outward(method: str) -> bool:
+    """Whether ``method`` winds faces outward in index space, found once on a single-voxel probe
+    (filters and VTK versions differ, and measuring the probe costs microseconds)."""
+    probe = np.zeros((3, 3, 3), dtype=bool)
+    probe[1, 1, 1] = True
+    return Mesh.from_polydata(_contour(probe, method)).volume_mm3() > 0
 
 
 def _image(labels: np.ndarray):
-    """``labels[k, j, i]`` as vtkImageData with unit spacing at the origin (x = i, y = j, z = k)."""
+    """A C-contiguous bool ``labels[k, j, i]`` as uint8 vtkImageData with unit spacing at the origin
+    (x = i, y = j, z = k). The image shares the array's memory: keep the array alive while it is used."""
     from vtkmodules.util.numpy_support import numpy_to_vtk
     from vtkmodules.vtkCommonDataModel import vtkImageData
 
     image = vtkImageData()
     image.SetDimensions(labels.shape[2], labels.shape[1], labels.shape[0])
-    scalars = numpy_to_vtk(labels.ravel(), deep=True)
-    image.GetPointData().SetScalars(scalars)
+    image.GetPointData().SetScalars(numpy_to_vtk(labels.view(np.uint8).ravel(), deep=False))
     return image
 
 

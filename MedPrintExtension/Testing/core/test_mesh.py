@@ -91,3 +91,26 @@ def test_unreadable_stl(tmp_path):
     path.write_bytes(b"solid x\nfacet normal garbage\n")
     with pytest.raises(InputError, match="not a readable STL"):
         read_stl(path)
+
+
+def test_an_edge_shared_by_four_triangles_is_not_watertight():
+    """Two closed boxes touching along one edge: every edge has two faces except that one (four)."""
+    one = trimesh.creation.box(extents=(1, 1, 1))
+    two = trimesh.creation.box(extents=(1, 1, 1))
+    two.apply_translation((1, 1, 0))
+    joined = trimesh.util.concatenate([one, two])
+    joined.merge_vertices()
+    mesh = Mesh.from_trimesh(joined)
+    assert Mesh.from_trimesh(one).is_watertight() and not mesh.is_watertight()
+    assert mesh.volume_mm3() == pytest.approx(2.0)
+
+
+def test_stl_facet_normals_are_unit_and_outward(tmp_path):
+    box = _box()
+    path = write_stl(box, tmp_path / "n.stl")
+    records = np.frombuffer(path.read_bytes()[84:], dtype=[("n", "<f4", 3), ("v", "<f4", (3, 3)), ("a", "<u2")])
+    assert len(records) == box.triangle_count
+    np.testing.assert_allclose(np.linalg.norm(records["n"], axis=1), 1.0, atol=1e-6)
+    centroid = box.vertices.mean(axis=0)
+    outward = np.einsum("ij,ij->i", records["n"], records["v"].mean(axis=1) - centroid)
+    assert np.all(outward > 0)

@@ -112,3 +112,14 @@ def test_bad_settings():
         segment(volume, SegmentSettings("bones"))
     with pytest.raises(InputError, match="range 500–100 HU is empty"):
         segment(volume, SegmentSettings("bone", low_hu=500, high_hu=100))
+
+
+def test_more_islands_than_a_uint16_label_holds():
+    mask = np.zeros((100, 100, 60), dtype=bool)
+    mask[::2, ::2, ::2] = True  # 75,000 single-voxel islands
+    mask[40:59, 40:59, 20:39] = True  # and one block of 19³ voxels, one voxel clear of any speck
+    array = np.where(mask, 1000, -1000).astype(np.int16)
+    cleaned = segment(_volume(array), SegmentSettings(min_island_mm3=2.0))
+    assert cleaned.sum() == 19 ** 3
+    largest = segment(_volume(array), SegmentSettings(keep_largest=True))
+    assert largest.sum() == 19 ** 3
