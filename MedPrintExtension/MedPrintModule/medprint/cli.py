@@ -20,6 +20,7 @@ from . import __version__
 from .errors import InputError, MedPrintError
 from .mesh import write_stl
 from .pipeline import SEGMENT_SHARE, ModelSettings, make_model
+from .runtime import tune_process
 from .segment import PRESETS
 from .surface import available_methods
 from .volume import load_volume
@@ -157,6 +158,7 @@ def demo(
 
 @app.callback()
 def main(verbose: bool = typer.Option(False, "-v", "--verbose", help="log technical details")):
+    tune_process()
     logging.basicConfig(level=logging.DEBUG if verbose else logging.ERROR, stream=sys.stderr,
                         format="%(levelname)s %(name)s: %(message)s")
 

@@ -22,6 +22,10 @@ def flip_matrix(matrix: np.ndarray) -> np.ndarray:
 
 
 def apply_affine(matrix: np.ndarray, points: np.ndarray) -> np.ndarray:
-    """Apply a 4x4 affine to points (n, 3); returns (n, 3) float64."""
+    """Apply a 4x4 affine to points (n, 3); returns (n, 3) float64 (column by column: no BLAS start-up)."""
     points = np.asarray(points, dtype=float)
-    return points @ matrix[:3, :3].T + matrix[:3, 3]
+    out = np.empty_like(points)
+    for row in range(3):
+        out[:, row] = points[:, 0] * matrix[row, 0] + points[:, 1] * matrix[row, 1] \
+            + points[:, 2] * matrix[row, 2] + matrix[row, 3]
+    return out

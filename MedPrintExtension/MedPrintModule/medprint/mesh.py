@@ -107,12 +107,17 @@ class Mesh:
         """
         if len(self.faces) == 0 or len(self.faces) % 2:  # a closed triangle mesh has an even face count
             return False
-        n = np.int64(len(self.vertices))
         a = self.faces.ravel()
-        b = np.roll(self.faces, -1, axis=1).ravel()
-        keys = (np.minimum(a, b) * n + np.maximum(a, b)) * 2 + (a < b)
+        b = self.faces[:, [1, 2, 0]].ravel()  # edge a -> b of every face
+        forward = a < b
+        keys = np.minimum(a, b)
+        np.maximum(a, b, out=b)
+        keys *= len(self.vertices)  # in place: meshes of millions of faces make large temporaries
+        keys += b
+        keys <<= 1
+        keys += forward
         keys.sort()
-        return bool(np.all(keys[0::2] + 1 == keys[1::2]))
+        return bool(np.array_equal(keys[0::2] + 1, keys[1::2]))
 
 
 _CHUNK = 1 << 17  # triangles per block of vectorised work: bounded temporaries for any mesh

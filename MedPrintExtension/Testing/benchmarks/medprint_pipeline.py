@@ -28,7 +28,10 @@ import medprint.dicom  # noqa: E402,F401
 import medprint.surface  # noqa: E402,F401
 from medprint.mesh import write_stl  # noqa: E402
 from medprint.pipeline import ModelSettings, make_model  # noqa: E402
+from medprint.runtime import tune_process  # noqa: E402
 from medprint.volume import load_volume  # noqa: E402
+
+tune_process()  # as the `medprint` command does
 
 IMPORT_S = time.perf_counter() - _t_import
 BASELINE_RSS_MB = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
