@@ -410,12 +410,10 @@ def _regularise(stack: np.ndarray, positions: np.ndarray, row_dir: np.ndarray, c
 
     The output keeps the in-plane axes and pixel size, lies along the slice normal with the smallest
     gap as spacing (but at most twice as many slices as acquired), and is widened in-plane to hold
-    every shifted slice. Each output slice blends the
-    two input slices around it (linear along the normal), each moved by its own sub-pixel shift.
-    Returns (array [k, j, i] float32, ijk_to_lps, slice spacing mm).
+    every shifted slice. Each output slice blends the two input slices around it (linear along the
+    normal), each moved by its own sub-pixel shift (bilinear). Returns (array [k, j, i] of the input's
+    type, ijk_to_lps, slice spacing mm).
     """
-    from scipy import ndimage
-
     normal = np.cross(row_dir, col_dir)
     rel = positions - positions[0]
     along = rel @ normal
@@ -435,10 +433,7 @@ def _regularise(stack: np.ndarray, positions: np.ndarray, row_dir: np.ndarray, c
         oj, oi = shift_j[k] - lo_j, shift_i[k] - lo_i
         bj, bi = int(np.floor(oj)), int(np.floor(oi))
         canvas[bj:bj + stack.shape[1], bi:bi + stack.shape[2]] = stack[k]
-        frac = (oj - bj, oi - bi)
-        if max(frac) > 1e-3:
-            canvas = ndimage.shift(canvas, frac, order=1, mode="nearest", prefilter=False)
-        return canvas
+        return _shift_linear(canvas, oj - bj, oi - bi)
 
     integral = np.issubdtype(stack.dtype, np.integer)
     out = np.empty((n_k, n_j, n_i), dtype=stack.dtype if integral else np.float32)
@@ -457,3 +452,17 @@ def _regularise(stack: np.ndarray, positions: np.ndarray, row_dir: np.ndarray, c
         out[t] = np.rint(blended) if integral else blended
     origin = positions[0] + lo_i * spacing_i * row_dir + lo_j * spacing_j * col_dir
     return out, _affine(row_dir, col_dir, spacing_i, spacing_j, spacing_k, origin), spacing_k
+
+
+def _shift_linear(image: np.ndarray, shift_j: float, shift_i: float) -> np.ndarray:
+    """``image`` moved by a sub-pixel shift (0 <= shift < 1 along each axis), linear interpolation;
+    ``out[j, i] = image[j - shift_j, i - shift_i]``, the first row/column repeated at the edge."""
+    if shift_j > 1e-3:
+        before = np.empty_like(image)
+        before[1:], before[0] = image[:-1], image[0]
+        image = (1.0 - shift_j) * image + shift_j * before
+    if shift_i > 1e-3:
+        before = np.empty_like(image)
+        before[:, 1:], before[:, 0] = image[:, :-1], image[:, 0]
+        image = (1.0 - shift_i) * image + shift_i * before
+    return image
