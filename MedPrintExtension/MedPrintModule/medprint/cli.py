@@ -85,6 +85,7 @@ def model(
     method: str = typer.Option("auto", help="surface method: auto or one of " + ", ".join(available_methods())),
     space: str = typer.Option("LPS", help="coordinate system of the STL: LPS (Slicer's default) or RAS"),
     series: str = typer.Option("", help="SeriesInstanceUID to use when the folder holds several series"),
+    allow_gaps: bool = typer.Option(False, help="interpolate across missing slices instead of refusing"),
     as_json: bool = typer.Option(False, "--json", help="print the summary as JSON"),
 ):
     """Turn a CT series into a watertight, smoothed surface (STL, millimetres)."""
@@ -97,7 +98,7 @@ def model(
     try:
         with _stages() as stage:
             start = time.perf_counter()
-            volume = load_volume(input, series_uid=series, progress=stage("load"))
+            volume = load_volume(input, series_uid=series, allow_gaps=allow_gaps, progress=stage("load"))
             times["load"] = time.perf_counter() - start
             result = make_model(volume, settings, progress=_split(stage("segment"), stage("surface")))
             times.update(result.stats["seconds"])

@@ -3,13 +3,13 @@
 Slices are ordered by their position along the slice normal (from ImagePositionPatient and
 ImageOrientationPatient), never by file name or InstanceNumber. Rescale slope/intercept are applied
 per slice. A series whose slices are not on a regular orthogonal grid (gantry tilt, uneven spacing)
-is resampled onto one, with linear interpolation, and the volume says so in ``warnings``. Messages
-name files by their base name only (folder paths may carry patient names).
+is resampled onto one, with linear interpolation, and the volume says so in ``warnings`` (returned,
+not logged: they name series UIDs). Messages name files by their base name only (folder paths may
+carry patient names).
 """
 
 from __future__ import annotations
 
-import logging
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,8 +20,6 @@ import numpy as np
 from .errors import InputError, SeriesError
 from .progress import Progress, no_progress, sub_progress
 from .volume import SourceInfo, Volume
-
-log = logging.getLogger(__name__)
 
 #: Positions closer than this (mm) along the normal are the same slice position.
 POSITION_TOLERANCE_MM = 0.01
@@ -115,8 +113,6 @@ def read_dicom_series(folder: str | Path, series_uid: str = "", allow_gaps: bool
         warnings.append(f"Slices are not on a regular grid ({', '.join(reasons) or 'shifted slice origins'}): "
                         f"resampled to {new_spacing:.3g} mm slices along the slice normal (linear interpolation).")
     progress(1.0, "volume ready")
-    for w in warnings:
-        log.warning(w)
     source = SourceInfo(
         modality=first.modality,
         series_instance_uid=first.series_uid,
@@ -263,7 +259,8 @@ def _check_gaps(gaps: np.ndarray, along: np.ndarray, allow_gaps: bool) -> str:
                    f"{along[first]:.2f} and {along[first + 1]:.2f} mm along the slice normal, where the spacing is "
                    f"{usual:.3g} mm elsewhere.")
         if not allow_gaps:
-            raise SeriesError(message, hint="re-export the complete series, or allow gaps to interpolate across them")
+            raise SeriesError(message, hint="re-export the complete series, or allow gaps (--allow-gaps) to "
+                                           "interpolate across them")
         return message + " Interpolated across the gap."
     return f"uneven slice spacing ({gaps.min():.3g}–{gaps.max():.3g} mm)"
 

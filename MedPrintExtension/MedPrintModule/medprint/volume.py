@@ -86,10 +86,12 @@ class Volume:
         return replace(self, array=array)
 
 
-def load_volume(path: str | Path, series_uid: str = "", progress: Optional[Progress] = None) -> Volume:
+def load_volume(path: str | Path, series_uid: str = "", allow_gaps: bool = False,
+                progress: Optional[Progress] = None) -> Volume:
     """Read a DICOM folder (or one DICOM file's folder), an NRRD or a NIfTI file into a ``Volume``.
 
-    ``series_uid`` picks a series when a DICOM folder holds several (default: the largest CT).
+    ``series_uid`` picks a series when a DICOM folder holds several (default: the largest CT);
+    ``allow_gaps`` interpolates across missing slices instead of refusing the series.
     """
     path = Path(path)
     if not path.exists():
@@ -97,7 +99,7 @@ def load_volume(path: str | Path, series_uid: str = "", progress: Optional[Progr
     if path.is_dir():
         from .dicom import read_dicom_series
 
-        return read_dicom_series(path, series_uid=series_uid, progress=progress)
+        return read_dicom_series(path, series_uid=series_uid, allow_gaps=allow_gaps, progress=progress)
     name = path.name.lower()
     if name.endswith((".nrrd", ".nhdr")):
         return _read_nrrd(path)
@@ -106,7 +108,7 @@ def load_volume(path: str | Path, series_uid: str = "", progress: Optional[Progr
     if name.endswith(".dcm"):
         from .dicom import read_dicom_series
 
-        return read_dicom_series(path.parent, series_uid=series_uid, progress=progress)
+        return read_dicom_series(path.parent, series_uid=series_uid, allow_gaps=allow_gaps, progress=progress)
     raise InputError(
         f"'{path.name}' is not a volume MedPrint can read.",
         hint="give a DICOM folder, a .nrrd/.nhdr or a .nii/.nii.gz file",

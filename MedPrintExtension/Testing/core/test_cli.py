@@ -104,3 +104,20 @@ def test_the_installed_console_script_runs():
     script = Path(sys.executable).with_name("medprint")  # installed by `pip install -e .`
     result = subprocess.run([str(script), "--help"], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0 and "model" in result.stdout and "demo" in result.stdout
+
+
+def test_missing_slice_refused_then_interpolated_on_request(sphere_series, tmp_path):
+    import shutil
+
+    folder = tmp_path / "gap"
+    shutil.copytree(sphere_series, folder)
+    sorted(folder.glob("*.dcm"))[10].unlink()
+    out = tmp_path / "gap.stl"
+    refused = runner.invoke(app, ["model", str(folder), "-o", str(out)])
+    assert refused.exit_code == 2 and "missing about 1 slice(s)" in refused.output and "--allow-gaps" in refused.output
+    assert not out.exists()
+    allowed = runner.invoke(app, ["model", str(folder), "-o", str(out), "--allow-gaps", "--json"])
+    assert allowed.exit_code == 0, allowed.output
+    summary = json.loads(allowed.stdout)
+    assert summary["watertight"] and any("Interpolated across the gap" in w for w in summary["warnings"])
+    assert summary["volume_cm3"] == pytest.approx(4 / 3 * np.pi * 12.0 ** 3 / 1000, rel=0.03)
