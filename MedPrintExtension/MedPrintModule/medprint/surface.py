@@ -26,8 +26,8 @@ def available_methods() -> tuple[str, ...]:
     """Contouring methods this VTK offers, preferred first.
 
     "flying-edges" (vtkDiscreteFlyingEdges3D, VTK >= 8.2, Slicer's default) gives closed manifold
-    surfaces; "surface-nets" (vtkSurfaceNets3D, VTK >= 9.3) is faster but can pinch into a
-    non-manifold edge where two voxels touch only along an edge, so it is offered, not preferred;
+    surfaces; "surface-nets" (vtkSurfaceNets3D, VTK >= 9.3) can pinch into a non-manifold edge where
+    two voxels touch only along an edge (seen on real CT bone), so it is offered, not preferred;
     "marching-cubes" (vtkDiscreteMarchingCubes) is the fallback for any VTK.
     """
     from vtkmodules import vtkFiltersCore, vtkFiltersGeneral

@@ -18,7 +18,7 @@ import os
 import re
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Optional
 
@@ -94,8 +94,10 @@ def open_case(folder: str | Path) -> Case:
         raise InputError(f"'{folder.name}' is not a MedPrint case folder (no case.json).") from None
     except json.JSONDecodeError as exc:
         raise InputError(f"The case file in '{folder.name}' is damaged.", detail=str(exc)) from exc
-    data.pop("unavailable", None)
-    return Case(folder=folder, **data)
+    known = {f.name for f in fields(Case)} - {"folder"}
+    if not isinstance(data, dict) or "label" not in data:
+        raise InputError(f"The case file in '{folder.name}' is not a MedPrint case.")
+    return Case(folder=folder, **{k: v for k, v in data.items() if k in known})
 
 
 def save_case(case: Case) -> None:

@@ -121,3 +121,21 @@ def test_missing_slice_refused_then_interpolated_on_request(sphere_series, tmp_p
     summary = json.loads(allowed.stdout)
     assert summary["watertight"] and any("Interpolated across the gap" in w for w in summary["warnings"])
     assert summary["volume_cm3"] == pytest.approx(4 / 3 * np.pi * 12.0 ** 3 / 1000, rel=0.03)
+
+
+def test_damaged_or_foreign_case_files_are_named(tmp_path):
+    from medprint.errors import InputError
+    from medprint.workflow import create_case
+
+    case = create_case(tmp_path / "c", "case-1")
+    assert open_case(case.folder).label == "case-1"
+    with pytest.raises(InputError, match="already holds the case 'case-1'"):
+        create_case(case.folder, "case-2")
+    (case.folder / "case.json").write_text("{not json")
+    with pytest.raises(InputError, match="case file in 'c' is damaged"):
+        open_case(case.folder)
+    (case.folder / "case.json").write_text("[1, 2]")
+    with pytest.raises(InputError, match="is not a MedPrint case"):
+        open_case(case.folder)
+    with pytest.raises(InputError, match="not a MedPrint case folder"):
+        open_case(tmp_path)
