@@ -55,14 +55,14 @@ def _fail(err: MedPrintError) -> None:
     raise typer.Exit(2 if isinstance(err, InputError) else 1)
 
 
-def _summary(title: str, stats: dict, times: dict, output: Path, warnings: tuple[str, ...]) -> None:
+def _summary(title: str, stats: dict, times: dict, output: Path, space: str, warnings: tuple[str, ...]) -> None:
     table = Table(title=title, show_header=False, title_justify="left")
     table.add_row("output", str(output))
     table.add_row("voxels in segment", f"{stats['voxels']:,}")
     table.add_row("triangles", f"{stats['triangles']:,}")
     table.add_row("volume", f"{stats['volume_cm3']:.2f} cm³ (mask {stats['mask_volume_cm3']:.2f} cm³)")
     table.add_row("watertight", "yes" if stats["watertight"] else "[red]no[/]")
-    table.add_row("coordinates", "LPS, millimetres")
+    table.add_row("coordinates", f"{space}, millimetres")
     table.add_row("time", "  ".join(f"{k} {v:.2f} s" for k, v in times.items()))
     out.print(table)
     for w in warnings:
@@ -113,7 +113,7 @@ def model(
         out.print_json(json.dumps({**result.stats, "seconds": times, "output": str(output),
                                    "warnings": list(volume.warnings)}))
     else:
-        _summary(f"MedPrint {__version__} - {preset} model", result.stats, times, output, volume.warnings)
+        _summary(f"MedPrint {__version__} - {preset} model", result.stats, times, output, space, volume.warnings)
     if not result.stats["watertight"]:
         raise typer.Exit(1)
 
@@ -145,12 +145,13 @@ def demo(
             if input is None:
                 input = folder / "input-dicom"
                 report = stage("phantom")
-                demo_phantom(input)
+                demo_phantom(input, progress=report, overwrite=True)
                 report(1.0, f"CT phantom written as DICOM to {input}")
             result, stl = run_case(case, input, ModelSettings(), progress=stage("model"))
     except MedPrintError as err:
         _fail(err)
-    _summary("MedPrint demo - bone model", result.stats, result.stats["seconds"], stl, ())
+    _summary("MedPrint demo - bone model", result.stats, result.stats["seconds"], stl, "LPS",
+             tuple(case.source["warnings"]))
     for step, state in case.steps.items():
         reason = case.to_json()["unavailable"].get(step, "")
         out.print(f"  {step:<9} {state}" + (f"  ({reason})" if reason else ""))

@@ -43,7 +43,7 @@ def test_model_in_ras_and_the_human_summary(sphere_series, tmp_path):
     out = tmp_path / "sphere_ras.stl"
     result = runner.invoke(app, ["model", str(sphere_series), "-o", str(out), "--space", "RAS"])
     assert result.exit_code == 0, result.output
-    for text in ("triangles", "watertight", "yes", "cm³", "load", "surface", "LPS"):
+    for text in ("triangles", "watertight", "yes", "cm³", "load", "surface", "RAS, millimetres"):
         assert text in result.stdout
     np.testing.assert_allclose(trimesh.load_mesh(str(out)).center_mass, [-10.0, -20.0, 30.0], atol=0.2)
 
@@ -81,6 +81,9 @@ def test_demo_runs_the_workflow_into_a_case_folder_without_patient_data(tmp_path
     assert tm.is_watertight and abs(tm.volume / 1000 - model["volume_cm3"]) < 0.01 * model["volume_cm3"]
     assert 20 < model["volume_cm3"] < 500
     assert str(case_dir) in result.stdout
+    again = runner.invoke(app, ["demo", "--out", str(case_dir)])  # a second run reuses the case folder
+    assert again.exit_code == 0, again.output
+    assert open_case(case_dir).results["model"]["volume_cm3"] == pytest.approx(model["volume_cm3"], rel=1e-9)
     # the phantom's patient name and ID are in its DICOM, and nowhere in what MedPrint wrote
     outputs = [p for p in case_dir.rglob("*") if p.is_file() and "input-dicom" not in p.parts]
     assert outputs
