@@ -241,11 +241,11 @@ class MedPrintLogic(ScriptedLoadableModuleLogic):
 
     @staticmethod
     def summary(result) -> str:
-        """One line for the status label: size and closedness of the model."""
-        mesh = result.mesh
-        closed = _("closed") if mesh.is_watertight() else _("NOT closed")
+        """One line for the status label: size and closedness of the model (figures the core measured)."""
+        stats = result.stats
+        closed = _("closed") if stats["watertight"] else _("NOT closed")
         return _("{triangles:,} triangles, {volume:.1f} mL, {closed}").format(
-            triangles=mesh.triangle_count, volume=abs(mesh.volume_mm3()) / 1000.0, closed=closed)
+            triangles=stats["triangles"], volume=stats["volume_cm3"], closed=closed)
 
 
 #

@@ -8,7 +8,7 @@ it is loaded already); the import time and the RSS after the imports are reporte
 Usage: python medprint_pipeline.py DICOM_FOLDER OUT.stl HU    (medprint must be importable)
 Prints one JSON line with stage times (s), triangles, peak RSS and baseline RSS (MB).
 """
-import resource
+from process_stats import peak_rss_mb, vmhwm_mb
 import time
 
 _t_import = time.perf_counter()
@@ -34,16 +34,7 @@ from medprint.volume import load_volume  # noqa: E402
 tune_process()  # as the `medprint` command does
 
 IMPORT_S = time.perf_counter() - _t_import
-BASELINE_RSS_MB = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def vmhwm_mb():
-    """Peak RSS of this process's memory map from /proc (Linux), a cross-check of ru_maxrss."""
-    try:
-        with open("/proc/self/status") as f:
-            return next(int(ln.split()[1]) / 1024 for ln in f if ln.startswith("VmHWM:"))
-    except (OSError, StopIteration):
-        return None
+BASELINE_RSS_MB = peak_rss_mb()
 
 
 def main():
@@ -72,7 +63,7 @@ def main():
         "triangles": result.mesh.triangle_count, "times_s": t, "make_model_s": t_model,
         "import_s": IMPORT_S, "baseline_rss_mb": BASELINE_RSS_MB, "smp_backend": vtkSMPTools.GetBackend(),
         "volume_warnings": list(volume.warnings), "stats": stats, "array_dtype": str(volume.array.dtype),
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "vmhwm_mb": vmhwm_mb()}, default=float))
+        "peak_rss_mb": peak_rss_mb(), "vmhwm_mb": vmhwm_mb()}, default=float))
 
 
 if __name__ == "__main__":

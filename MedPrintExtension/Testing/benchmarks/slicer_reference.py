@@ -14,7 +14,7 @@ load the DICOM series with Slicer's archetype reader (vtkITK), threshold bone in
 Usage: python slicer_reference.py DICOM_FOLDER OUT.stl HU [--smp sequential|stdthread]
 Prints one JSON line with stage times (s), triangles, peak RSS and baseline RSS (MB).
 """
-import resource
+from process_stats import peak_rss_mb, vmhwm_mb
 import time
 
 _t_import = time.perf_counter()
@@ -32,16 +32,7 @@ from vtkmodules.vtkCommonDataModel import vtkPolyData  # noqa: E402
 from vtkmodules.vtkCommonMath import vtkMatrix4x4  # noqa: E402
 
 IMPORT_S = time.perf_counter() - _t_import
-BASELINE_RSS_MB = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def vmhwm_mb():
-    """Peak RSS of this process's memory map from /proc (Linux), a cross-check of ru_maxrss."""
-    try:
-        with open("/proc/self/status") as f:
-            return next(int(ln.split()[1]) / 1024 for ln in f if ln.startswith("VmHWM:"))
-    except (OSError, StopIteration):
-        return None
+BASELINE_RSS_MB = peak_rss_mb()
 
 
 def main():
@@ -105,7 +96,7 @@ def main():
         "pipeline": "slicer", "dims": vol.GetImageData().GetDimensions(), "spacing": vol.GetSpacing(),
         "triangles": pd.GetNumberOfCells(), "times_s": t, "import_s": IMPORT_S,
         "baseline_rss_mb": BASELINE_RSS_MB, "smp_backend": vtkSMPTools.GetBackend(),
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "vmhwm_mb": vmhwm_mb()}))
+        "peak_rss_mb": peak_rss_mb(), "vmhwm_mb": vmhwm_mb()}))
 
 
 if __name__ == "__main__":
