@@ -103,7 +103,7 @@ class Mesh:
         """Closed and consistently wound: every edge is used exactly twice, once in each direction.
 
         Each directed edge a->b becomes ``(min * n + max) * 2 + (a < b)``; after one sort the keys must
-        pair up as ``2e, 2e + 1``.
+        pair up as ``(2e, 2e + 1)``: an even key followed by its odd twin.
         """
         if len(self.faces) == 0 or len(self.faces) % 2:  # a closed triangle mesh has an even face count
             return False
@@ -117,7 +117,8 @@ class Mesh:
         keys <<= 1
         keys += forward
         keys.sort()
-        return bool(np.array_equal(keys[0::2] + 1, keys[1::2]))
+        first = keys[0::2]
+        return bool(not (first & 1).any() and np.array_equal(first + 1, keys[1::2]))
 
 
 _CHUNK = 1 << 17  # triangles per block of vectorised work: bounded temporaries for any mesh

@@ -3,6 +3,8 @@
 import numpy as np
 import pytest
 import trimesh
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from medprint.mesh import Mesh, read_stl, write_stl
 
@@ -114,3 +116,27 @@ def test_stl_facet_normals_are_unit_and_outward(tmp_path):
     centroid = box.vertices.mean(axis=0)
     outward = np.einsum("ij,ij->i", records["n"], records["v"].mean(axis=1) - centroid)
     assert np.all(outward > 0)
+
+
+def _watertight_by_definition(faces: np.ndarray) -> bool:
+    """Every undirected edge in exactly two faces, once in each direction (slow, obvious version)."""
+    from collections import Counter
+
+    directed = Counter((int(a), int(b)) for f in faces for a, b in ((f[0], f[1]), (f[1], f[2]), (f[2], f[0])))
+    return len(faces) > 0 and all(n == 1 and directed.get((b, a)) == 1 for (a, b), n in directed.items())
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.permutations(range(5)).map(lambda p: p[:3]), min_size=1, max_size=12))
+def test_watertight_check_agrees_with_the_definition(triangles):
+    faces = np.array(triangles, dtype=np.int64)
+    mesh = Mesh(np.random.default_rng(0).random((5, 3)), faces)
+    assert mesh.is_watertight() == _watertight_by_definition(faces)
+
+
+def test_watertight_check_on_closed_and_doubled_shells():
+    tetra = np.array([[0, 2, 1], [0, 1, 3], [1, 2, 3], [0, 3, 2]])
+    vertices = np.random.default_rng(1).random((4, 3))
+    assert Mesh(vertices, tetra).is_watertight() and _watertight_by_definition(tetra)
+    doubled = np.vstack([tetra, tetra])  # every edge twice in each direction
+    assert not Mesh(vertices, doubled).is_watertight() and not _watertight_by_definition(doubled)
