@@ -120,12 +120,15 @@ def source_facts(volume: Volume) -> dict:
 
 
 def run_model_step(case: Case, volume: Volume, settings: ModelSettings = ModelSettings(),
-                   progress: Optional[Progress] = None) -> tuple[ModelResult, Path]:
-    """Segment and model ``volume`` into the case; returns the result and the STL written (LPS)."""
+                   progress: Optional[Progress] = None, load_seconds: Optional[float] = None
+                   ) -> tuple[ModelResult, Path]:
+    """Segment and model ``volume`` into the case; returns the result and the STL written (LPS).
+    ``load_seconds``, when the caller read the volume, joins the step's timings."""
     result = make_model(volume, settings, sub_progress(progress, 0.0, 0.9))
     start = time.perf_counter()
     stl = write_stl(result.mesh, case.path("models", f"{case.label}-{settings.preset}.stl"), space="LPS")
-    result.stats["seconds"]["write"] = time.perf_counter() - start
+    loaded = {} if load_seconds is None else {"load": load_seconds}
+    result.stats["seconds"] = {**loaded, **result.stats["seconds"], "write": time.perf_counter() - start}
     case.source = source_facts(volume)
     case.steps.update(segment="done", model="done")
     case.results["model"] = {"settings": settings.to_dict(), "file": str(stl.relative_to(case.folder)),
@@ -139,5 +142,7 @@ def run_model_step(case: Case, volume: Volume, settings: ModelSettings = ModelSe
 def run_case(case: Case, input_path: str | Path, settings: ModelSettings = ModelSettings(),
              series_uid: str = "", progress: Optional[Progress] = None) -> tuple[ModelResult, Path]:
     """Every available step for ``input_path`` (DICOM folder, NRRD or NIfTI), in order."""
+    start = time.perf_counter()
     volume = load_volume(input_path, series_uid=series_uid, progress=sub_progress(progress, 0.0, 0.3))
-    return run_model_step(case, volume, settings, sub_progress(progress, 0.3, 1.0))
+    return run_model_step(case, volume, settings, sub_progress(progress, 0.3, 1.0),
+                          load_seconds=time.perf_counter() - start)

@@ -77,6 +77,7 @@ def test_demo_runs_the_workflow_into_a_case_folder_without_patient_data(tmp_path
     model = case.results["model"]
     stl = case_dir / model["file"]
     assert stl.name == "demo-bone.stl" and model["watertight"] is True
+    assert list(model["seconds"]) == ["load", "segment", "surface", "write"]
     tm = trimesh.load_mesh(str(stl))
     assert tm.is_watertight and abs(tm.volume / 1000 - model["volume_cm3"]) < 0.01 * model["volume_cm3"]
     assert 20 < model["volume_cm3"] < 500
