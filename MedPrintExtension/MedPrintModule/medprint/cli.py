@@ -129,25 +129,32 @@ def _split(first, second):
     return report
 
 
+#: The built-in demo CT: a de-identified crop of a public CT (CC BY 4.0; see its README.md).
+DEMO_CT = Path(__file__).resolve().parent / "data" / "demo_ct"
+
+
 @app.command()
 def demo(
     folder: Optional[Path] = typer.Option(None, "--out", help="case folder to write (default: a new temp folder)"),
-    input: Optional[Path] = typer.Option(None, "--input", help="use this CT instead of the built-in phantom"),
+    input: Optional[Path] = typer.Option(None, "--input", help="use this CT instead of the built-in one"),
+    phantom: bool = typer.Option(False, "--phantom", help="use a procedural CT phantom written as DICOM"),
 ):
-    """Run the whole workflow that exists so far on a built-in CT phantom (no arguments, no network)."""
+    """Run the whole workflow that exists so far on a built-in CT (no arguments, no network)."""
     from .phantom import demo_phantom
     from .workflow import create_case, run_case
 
+    if phantom and input:
+        _fail(InputError("Choose either --input or --phantom, not both."))
     folder = folder or Path(tempfile.mkdtemp(prefix="medprint-demo-"))
     try:
         case = create_case(folder, "demo")
         with _stages() as stage:
-            if input is None:
+            if phantom:
                 input = folder / "input-dicom"
                 report = stage("phantom")
                 demo_phantom(input, progress=report, overwrite=True)
                 report(1.0, f"CT phantom written as DICOM to {input}")
-            result, stl = run_case(case, input, ModelSettings(), progress=stage("model"))
+            result, stl = run_case(case, input or DEMO_CT, ModelSettings(), progress=stage("model"))
     except MedPrintError as err:
         _fail(err)
     _summary("MedPrint demo - bone model", result.stats, result.stats["seconds"], stl, "LPS",

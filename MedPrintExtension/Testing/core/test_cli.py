@@ -68,31 +68,49 @@ def test_no_bone_is_an_error_not_an_empty_file(tmp_path):
     assert not out.exists()
 
 
-def test_demo_runs_the_workflow_into_a_case_folder_without_patient_data(tmp_path):
+def _outputs(case_dir):
+    """Every file MedPrint wrote into a case folder (not the input series it was given)."""
+    return [p for p in case_dir.rglob("*") if p.is_file() and "input-dicom" not in p.parts]
+
+
+def test_demo_models_the_built_in_real_ct_into_a_case_folder(tmp_path):
     case_dir = tmp_path / "case"
     result = runner.invoke(app, ["demo", "--out", str(case_dir)])
     assert result.exit_code == 0, result.output
     case = open_case(case_dir)
     assert case.steps["model"] == "done" and case.steps["print"] == "unavailable"
     model = case.results["model"]
+    assert list(model["seconds"]) == ["load", "segment", "surface", "write"]
     stl = case_dir / model["file"]
     assert stl.name == "demo-bone.stl" and model["watertight"] is True
-    assert list(model["seconds"]) == ["load", "segment", "surface", "write"]
     tm = trimesh.load_mesh(str(stl))
     assert tm.is_watertight and abs(tm.volume / 1000 - model["volume_cm3"]) < 0.01 * model["volume_cm3"]
-    assert 20 < model["volume_cm3"] < 500
+    # lumbar vertebrae, lower ribs and iliac wings of an adult: several hundred cm³ of bone
+    assert 400 < model["volume_cm3"] < 700 and model["triangles"] > 100_000
+    assert case.source["modality"] == "CT" and case.source["shape_kji"] == [44, 172, 272]
     assert str(case_dir) in result.stdout
-    again = runner.invoke(app, ["demo", "--out", str(case_dir)])  # a second run reuses the case folder
-    assert again.exit_code == 0, again.output
-    assert open_case(case_dir).results["model"]["volume_cm3"] == pytest.approx(model["volume_cm3"], rel=1e-9)
+    for path in _outputs(case_dir):  # the demo CT's patient ID appears in no output
+        assert b"MEDPRINT-DEMO-CT" not in path.read_bytes() and "DEMO-CT" not in path.name
+
+
+def test_demo_on_the_phantom_keeps_patient_data_out_and_reruns(tmp_path):
+    case_dir = tmp_path / "case"
+    result = runner.invoke(app, ["demo", "--phantom", "--out", str(case_dir)])
+    assert result.exit_code == 0, result.output
+    model = open_case(case_dir).results["model"]
+    assert model["watertight"] is True and 20 < model["volume_cm3"] < 500
     # the phantom's patient name and ID are in its DICOM, and nowhere in what MedPrint wrote
-    outputs = [p for p in case_dir.rglob("*") if p.is_file() and "input-dicom" not in p.parts]
-    assert outputs
-    for path in outputs:
+    assert (case_dir / "input-dicom").is_dir() and _outputs(case_dir)
+    for path in _outputs(case_dir):
         data = path.read_bytes()
         for secret in (PATIENT_NAME, PATIENT_ID, "PHANTOM"):
             assert secret.encode() not in data, (path, secret)
             assert secret not in path.name
+    again = runner.invoke(app, ["demo", "--phantom", "--out", str(case_dir)])  # reuses the case folder
+    assert again.exit_code == 0, again.output
+    assert open_case(case_dir).results["model"]["volume_cm3"] == pytest.approx(model["volume_cm3"], rel=1e-9)
+    both = runner.invoke(app, ["demo", "--phantom", "--input", str(case_dir / "input-dicom")])
+    assert both.exit_code == 2 and "either --input or --phantom" in both.output
 
 
 def test_case_labels_are_safe_file_names():
