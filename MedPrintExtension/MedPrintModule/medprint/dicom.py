@@ -10,6 +10,7 @@ carry patient names).
 
 from __future__ import annotations
 
+import warnings
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +30,8 @@ SPACING_TOLERANCE = 0.01
 MISSING_SLICE_FACTOR = 1.5
 
 _IMAGE_TAGS = ("Rows", "Columns", "ImagePositionPatient", "ImageOrientationPatient", "PixelSpacing")
+#: How a bare data set (no preamble) starts: a group 0x0008 or 0x0002 element, little endian.
+_BARE_STARTS = (b"\x08\x00", b"\x02\x00")
 
 
 @dataclass(frozen=True)
@@ -124,10 +127,33 @@ def read_dicom_series(folder: str | Path, series_uid: str = "", allow_gaps: bool
     return Volume(array=array, ijk_to_lps=ijk_to_lps, source=source, warnings=tuple(warnings))
 
 
-def _read_header(path: Path):
+def _read(path: Path, stop_before_pixels: bool = False):
+    """A DICOM file as a pydicom dataset, also when it lacks the preamble and file meta header (older
+    exports): then it is read by force, and accepted only if it is an image with geometry, with the
+    transfer syntax taken from how it was encoded. Raises ``InvalidDicomError`` for anything else."""
     import pydicom
+    from pydicom.errors import InvalidDicomError
+    from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
-    return pydicom.dcmread(str(path), stop_before_pixels=True)
+    try:
+        return pydicom.dcmread(str(path), stop_before_pixels=stop_before_pixels)
+    except InvalidDicomError:
+        with open(path, "rb") as f:
+            if f.read(2) not in _BARE_STARTS:
+                raise
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # pydicom's guesses about the encoding
+            ds = pydicom.dcmread(str(path), stop_before_pixels=stop_before_pixels, force=True)
+    if not all(tag in ds for tag in _IMAGE_TAGS) or ds.original_encoding[0] is None:
+        raise InvalidDicomError(f"'{path.name}' is not a DICOM image")
+    implicit, little = ds.original_encoding
+    ds.file_meta.TransferSyntaxUID = (ImplicitVRLittleEndian if implicit else
+                                      ExplicitVRLittleEndian if little else ExplicitVRBigEndian)
+    return ds
+
+
+def _read_header(path: Path):
+    return _read(path, stop_before_pixels=True)
 
 
 def _thickness(ds) -> Optional[float]:
@@ -140,7 +166,6 @@ def _thickness(ds) -> Optional[float]:
 
 def _scan(files: list[Path], progress: Progress) -> tuple[list[_Slice], int, list[str]]:
     """Headers of every file: image slices, the count of non-image files, and damaged-file notes."""
-    import pydicom
     from pydicom.errors import InvalidDicomError
 
     slices: list[_Slice] = []
@@ -150,7 +175,7 @@ def _scan(files: list[Path], progress: Progress) -> tuple[list[_Slice], int, lis
         if n % 16 == 0:
             progress(0.3 * n / len(files), f"scanning {len(files)} files")
         try:
-            ds = pydicom.dcmread(str(path), stop_before_pixels=True)
+            ds = _read_header(path)
         except InvalidDicomError:
             skipped += 1
             continue
@@ -335,13 +360,11 @@ def _rescale_int16(pixels: np.ndarray, s: _Slice, out: np.ndarray) -> bool:
 
 def _slice_pixels(s: _Slice) -> np.ndarray:
     """One slice's stored values (before rescale), straight from the file when plainly stored."""
-    import pydicom
-
     try:
         if s.raw_pixels is not None:
             offset, dtype = s.raw_pixels
             return np.fromfile(s.path, dtype=dtype, count=s.rows * s.columns, offset=offset).reshape(s.rows, s.columns)
-        return _decode(pydicom.dcmread(str(s.path)), s.path)
+        return _decode(_read(s.path), s.path)
     except InputError:
         raise
     except Exception as exc:

@@ -70,6 +70,11 @@ def segment(volume: Volume, settings: SegmentSettings = SegmentSettings(),
     """Threshold ``volume`` and clean the mask up as ``settings`` says; returns a bool ``[k, j, i]`` mask."""
     progress = progress or no_progress
     low, high = settings.hu_range()
+    modality = volume.source.modality
+    if modality not in ("", "CT") and (settings.low_hu is None or settings.high_hu is None):
+        raise InputError(f"This series is {modality}; the '{settings.preset}' preset is a Hounsfield range, "
+                         "which only means something on CT.",
+                         hint="give both the lower and the upper threshold in this series' own units")
     progress(0.0, f"threshold {low:g}–{high:g} HU")
     mask = threshold(volume.array, low, high)
     box = bounding_box(mask, margin=1 + int(np.ceil(settings.closing_mm / volume.spacing.min())))

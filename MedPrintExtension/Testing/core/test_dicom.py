@@ -220,3 +220,26 @@ def test_unknown_file_type(tmp_path):
     (tmp_path / "model.stl").write_bytes(bytes(84))
     with pytest.raises(InputError, match="not a volume MedPrint can read"):
         load_volume(tmp_path / "model.stl")
+
+
+def test_files_without_preamble_or_meta_header_are_read(ct_dir, tmp_path):
+    """Older exports store the bare data set: no 128-byte preamble, no 'DICM', no file meta."""
+    from pydicom.filebase import DicomFileLike
+    from pydicom.filewriter import write_dataset
+
+    files = _dicom_files(ct_dir / ABDOMEN)[:5]
+    reference = read_dicom_series(_copy(files, tmp_path / "ref"))
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    for n, f in enumerate(files):
+        ds = pydicom.dcmread(f)
+        with open(bare / f"IM{n}", "wb") as fp:
+            out = DicomFileLike(fp)
+            out.is_little_endian, out.is_implicit_VR = True, True
+            write_dataset(out, pydicom.Dataset(ds))  # the data set alone, without file meta
+    assert not (bare / "IM0").read_bytes()[128:132] == b"DICM"
+    (bare / "notes.txt").write_text("not DICOM either")
+    volume = read_dicom_series(bare)
+    np.testing.assert_array_equal(volume.array, reference.array)
+    np.testing.assert_allclose(volume.ijk_to_lps, reference.ijk_to_lps)
+    assert any("1 file(s) that are not DICOM images were skipped" in w for w in volume.warnings)

@@ -123,3 +123,17 @@ def test_more_islands_than_a_uint16_label_holds():
     assert cleaned.sum() == 19 ** 3
     largest = segment(_volume(array), SegmentSettings(keep_largest=True))
     assert largest.sum() == 19 ** 3
+
+
+def test_presets_are_refused_on_non_ct_but_explicit_ranges_work():
+    from medprint.volume import SourceInfo
+
+    array = np.full((10, 10, 10), 100, dtype=np.int16)
+    array[3:7, 3:7, 3:7] = 900
+    mr = Volume(array=array, ijk_to_lps=np.eye(4), source=SourceInfo(modality="MR"))
+    with pytest.raises(InputError, match="This series is MR; the 'bone' preset is a Hounsfield range") as err:
+        segment(mr, SegmentSettings("bone"))
+    assert "lower and the upper threshold" in err.value.hint
+    assert segment(mr, SegmentSettings("bone", low_hu=500, high_hu=1000, min_island_mm3=0)).sum() == 64
+    unknown = Volume(array=array, ijk_to_lps=np.eye(4))  # NRRD/NIfTI: modality not recorded
+    assert segment(unknown, SegmentSettings("bone", min_island_mm3=0)).sum() == 64
