@@ -3,6 +3,9 @@
 import numpy as np
 import pytest
 import trimesh
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 from medprint.errors import EmptyResultError, InputError
 from medprint.phantom import Cylinder, Sphere, axial_geometry, oblique_geometry, tilted_geometry, write_series
@@ -121,3 +124,20 @@ def test_volume_with_no_bone_is_refused_without_output(tmp_path):
     volume = load_volume(tmp_path / "dicom")
     with pytest.raises(EmptyResultError, match="No voxel lies between 226 and 3071 HU"):
         make_model(volume, ModelSettings())
+
+
+@settings(max_examples=150, deadline=None)
+@given(hnp.arrays(bool, hnp.array_shapes(min_dims=3, max_dims=3, min_side=1, max_side=7)),
+       st.sampled_from([0.0, 0.5]))
+def test_any_non_empty_mask_gives_a_closed_outward_surface_around_it(mask, smoothing):
+    assume(mask.any())
+    spacing = np.array([0.7, 0.8, 1.5])  # i, j, k
+    mesh = mask_to_mesh(mask, np.diag(list(spacing) + [1.0]), smoothing=smoothing)
+    assert mesh.is_watertight()
+    volume = mesh.volume_mm3()
+    assert volume > 0
+    if smoothing == 0:  # marching cubes cuts the voxels' corners: never more than the voxels
+        assert volume <= mask.sum() * spacing.prod() * (1 + 1e-9)
+    ijk = np.argwhere(mask)[:, ::-1]  # (i, j, k) of the voxels
+    lo, hi = (ijk.min(axis=0) - 1) * spacing, (ijk.max(axis=0) + 1) * spacing
+    assert np.all(mesh.vertices >= lo - 1e-6) and np.all(mesh.vertices <= hi + 1e-6)
