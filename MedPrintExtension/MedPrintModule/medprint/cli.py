@@ -129,7 +129,7 @@ def _split(first, second):
     return report
 
 
-#: The built-in demo CT: a de-identified crop of a public CT (CC BY 4.0; see its README.md).
+#: The built-in demo CT: a de-identified crop of a public CT (CC BY 4.0; see data/demo_ct.md).
 DEMO_CT = Path(__file__).resolve().parent / "data" / "demo_ct"
 
 

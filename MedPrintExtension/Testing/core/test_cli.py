@@ -88,6 +88,7 @@ def test_demo_models_the_built_in_real_ct_into_a_case_folder(tmp_path):
     # lumbar vertebrae, lower ribs and iliac wings of an adult: several hundred cm³ of bone
     assert 400 < model["volume_cm3"] < 700 and model["triangles"] > 100_000
     assert case.source["modality"] == "CT" and case.source["shape_kji"] == [44, 172, 272]
+    assert case.source["warnings"] == [] and "warning" not in result.output
     assert str(case_dir) in result.stdout
     for path in _outputs(case_dir):  # the demo CT's patient ID appears in no output
         assert b"MEDPRINT-DEMO-CT" not in path.read_bytes() and "DEMO-CT" not in path.name
