@@ -2,8 +2,12 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
+# Extra prerequisites of `make test` (services' environments), added by the files in mk/.
+TEST_PREREQS :=
+# Benchmarks `make bench` runs in turn (the mk/ files add theirs).
+BENCH_SCRIPTS := MedPrintExtension/Testing/benchmarks/run.py
 
-.PHONY: demo test bench venv clean
+.PHONY: demo test bench venv system-packages clean
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -13,14 +17,20 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 
 venv: $(VENV)/.installed
 
+# Debian packages the tests need (.ci/packages/*.txt); installs them when run as root.
+system-packages:
+	.ci/system-packages
+
+-include $(wildcard mk/*.mk)
+
 demo: venv
 	$(VENV)/bin/medprint demo
 
-test: venv
+test: system-packages venv $(TEST_PREREQS)
 	$(PY) -m pytest -q
 
-bench: venv
-	$(PY) MedPrintExtension/Testing/benchmarks/run.py
+bench: venv $(TEST_PREREQS)
+	set -e; for script in $(BENCH_SCRIPTS); do $(PY) $$script; done
 
 clean:
 	rm -rf $(VENV)

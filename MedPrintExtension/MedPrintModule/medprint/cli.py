@@ -165,6 +165,10 @@ def demo(
     out.print(f"Case folder: [bold]{folder}[/]")
 
 
+# The other steps' commands live beside their cores (lazy heavy imports inside the commands) and are
+# registered here, one line each.
+
+
 @app.callback()
 def main(verbose: bool = typer.Option(False, "-v", "--verbose", help="log technical details")):
     tune_process()
