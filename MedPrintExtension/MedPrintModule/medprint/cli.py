@@ -141,7 +141,7 @@ def demo(
 ):
     """Run the whole workflow that exists so far on a built-in CT (no arguments, no network)."""
     from .phantom import demo_phantom
-    from .workflow import create_case, run_case
+    from .workflow import STEP_RUNNERS, create_case, run_case, run_later_step
 
     if phantom and input:
         _fail(InputError("Choose either --input or --phantom, not both."))
@@ -155,12 +155,13 @@ def demo(
                 demo_phantom(input, progress=report, overwrite=True)
                 report(1.0, f"CT phantom written as DICOM to {input}")
             result, stl = run_case(case, input or DEMO_CT, ModelSettings(), progress=stage("model"))
+            summaries = {step: run_later_step(case, step, stage(step)) for step in STEP_RUNNERS}
     except MedPrintError as err:
         _fail(err)
     _summary("MedPrint demo - bone model", result.stats, result.stats["seconds"], stl, "LPS",
              tuple(case.source["warnings"]))
     for step, state in case.steps.items():
-        reason = case.to_json()["unavailable"].get(step, "")
+        reason = summaries.get(step) or case.to_json()["unavailable"].get(step, "")
         out.print(f"  {step:<9} {state}" + (f"  ({reason})" if reason else ""))
     out.print(f"Case folder: [bold]{folder}[/]")
 

@@ -13,6 +13,7 @@ Layout::
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import re
@@ -26,7 +27,7 @@ from . import __version__
 from .errors import InputError
 from .mesh import write_stl
 from .pipeline import ModelResult, ModelSettings, make_model
-from .progress import Progress, sub_progress
+from .progress import Progress, no_progress, sub_progress
 from .volume import Volume, load_volume
 
 #: The workflow's steps in order, and why a step cannot run yet.
@@ -36,6 +37,12 @@ UNAVAILABLE = {
     "export": "mesh QA, repair and 3MF/OBJ/PLY export are not built yet (issue 4)",
     "print": "slicing and printer connections are not built yet (issue 6)",
     "register": "the registry form and client are not built yet (issue 7)",
+}
+#: The steps after the model, in order: step -> "module:function". Each function takes
+#: ``(case, progress)``, runs the step on the case folder (reading what earlier steps wrote), records
+#: its figures in ``case.results[step]``, sets ``case.steps[step]`` ("done" or "skipped"), saves the
+#: case and returns a one-line summary. Imported lazily, so heavy dependencies load only when used.
+STEP_RUNNERS: dict[str, str] = {
 }
 _LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
@@ -141,8 +148,14 @@ def run_model_step(case: Case, volume: Volume, settings: ModelSettings = ModelSe
 
 def run_case(case: Case, input_path: str | Path, settings: ModelSettings = ModelSettings(),
              series_uid: str = "", progress: Optional[Progress] = None) -> tuple[ModelResult, Path]:
-    """Every available step for ``input_path`` (DICOM folder, NRRD or NIfTI), in order."""
+    """Segment and model ``input_path`` (DICOM folder, NRRD or NIfTI) into the case."""
     start = time.perf_counter()
     volume = load_volume(input_path, series_uid=series_uid, progress=sub_progress(progress, 0.0, 0.3))
     return run_model_step(case, volume, settings, sub_progress(progress, 0.3, 1.0),
                           load_seconds=time.perf_counter() - start)
+
+
+def run_later_step(case: Case, step: str, progress: Optional[Progress] = None) -> str:
+    """Run one of :data:`STEP_RUNNERS` on the case; returns its one-line summary."""
+    module, function = STEP_RUNNERS[step].split(":")
+    return getattr(importlib.import_module(module), function)(case, progress or no_progress)
