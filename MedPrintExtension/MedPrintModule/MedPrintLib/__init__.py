@@ -50,3 +50,16 @@ def node_to_world_matrix(node) -> np.ndarray:
     matrix = vtkMatrix4x4()
     transform_node.GetMatrixTransformToWorld(matrix)
     return matrix_to_numpy(matrix)
+
+
+def transformed_mesh(mesh, matrix: np.ndarray):
+    """``mesh`` (a ``medprint.mesh.Mesh``) moved by a 4x4 affine in its own space; a mirroring matrix
+    also reverses the winding, so closed meshes keep outward normals. The identity returns ``mesh``."""
+    from medprint.coords import apply_affine
+    from medprint.mesh import Mesh
+
+    matrix = np.asarray(matrix, dtype=float)
+    if np.allclose(matrix, np.eye(4)):
+        return mesh
+    faces = mesh.faces[:, ::-1] if np.linalg.det(matrix[:3, :3]) < 0 else mesh.faces
+    return Mesh(apply_affine(matrix, mesh.vertices), faces, mesh.space)

@@ -7,11 +7,10 @@ Points are copied, never shared, and their order and the triangles are kept as t
 
 import numpy as np
 
-from medprint.coords import apply_affine
 from medprint.errors import InputError
 from medprint.mesh import Mesh
 
-from . import node_to_world_matrix
+from . import node_to_world_matrix, transformed_mesh
 
 
 def mesh_to_model_node(mesh: Mesh, node, normals: bool = True):
@@ -25,8 +24,7 @@ def mesh_to_model_node(mesh: Mesh, node, normals: bool = True):
         raise InputError("The output must be a model node.")
     ras = mesh.in_space("RAS")
     world_to_local = np.linalg.inv(node_to_world_matrix(node))
-    if not np.allclose(world_to_local, np.eye(4)):
-        ras = _transformed(ras, world_to_local)
+    ras = transformed_mesh(ras, world_to_local)
     polydata = ras.to_polydata()
     if normals and ras.triangle_count:
         from vtkmodules.vtkFiltersCore import vtkPolyDataNormals
@@ -73,13 +71,5 @@ def mesh_from_model_node(node) -> Mesh:
     if polydata is None or polydata.GetNumberOfPoints() == 0:
         raise InputError(f"The model '{node.GetName()}' is empty.")
     mesh = Mesh.from_polydata(polydata, space="RAS")
-    local_to_world = node_to_world_matrix(node)
-    if not np.allclose(local_to_world, np.eye(4)):
-        mesh = _transformed(mesh, local_to_world)
-    return mesh
+    return transformed_mesh(mesh, node_to_world_matrix(node))
 
-
-def _transformed(mesh: Mesh, matrix: np.ndarray) -> Mesh:
-    """``mesh`` moved by a 4x4 affine; a mirroring matrix also reverses the winding (normals stay outward)."""
-    faces = mesh.faces[:, ::-1] if np.linalg.det(matrix[:3, :3]) < 0 else mesh.faces
-    return Mesh(apply_affine(matrix, mesh.vertices), faces, mesh.space)

@@ -16,31 +16,16 @@ from medprint.errors import InputError
 from medprint.volume import Volume, load_volume
 
 
-def _oblique_ijk_to_lps() -> np.ndarray:
-    """Orthogonal but oblique axes (rotations about three axes), anisotropic spacing, an offset origin."""
-    def rot(axis, degrees):
-        a = np.radians(degrees)
-        c, s = np.cos(a), np.sin(a)
-        m = np.eye(3)
-        i, j = [k for k in range(3) if k != axis]
-        m[i, i], m[i, j], m[j, i], m[j, j] = c, -s, s, c
-        return m
-    matrix = np.eye(4)
-    matrix[:3, :3] = rot(0, 17.0) @ rot(1, -23.0) @ rot(2, 31.0) @ np.diag([0.7, 0.9, 2.5])
-    matrix[:3, 3] = [-120.5, 88.25, -310.0]
-    return matrix
-
-
 @pytest.fixture
 def scene():
     return slicer.vtkMRMLScene()
 
 
 @pytest.fixture
-def volume() -> Volume:
+def volume(oblique_ijk_to_lps) -> Volume:
     rng = np.random.default_rng(7)
     array = rng.integers(-1024, 3000, size=(6, 7, 9)).astype(np.int16)  # [k, j, i], all sizes different
-    return Volume(array=array, ijk_to_lps=_oblique_ijk_to_lps())
+    return Volume(array=array, ijk_to_lps=oblique_ijk_to_lps)
 
 
 def _ijk_to_ras(node) -> np.ndarray:

@@ -1,0 +1,88 @@
+"""The module's parameter node <-> the case folder (``medprint.workflow.Case``).
+
+The parameter node, saved with the scene, says where the case lives (``caseFolder``, ``caseLabel``)
+and holds each step's settings; the case folder holds what the steps made (``case.json`` and files),
+so the later steps' runners (``medprint.workflow.STEP_RUNNERS``) work on it as they do from the CLI.
+The functions read and write a ``vtkMRMLScriptedModuleNode`` under the field names of
+``MedPrintParameterNode``, in the form ``parameterNodeWrapper`` stores them (``str(value)``), so they
+take ``wrapper.parameterNode`` inside Slicer and a bare node in tests. No patient data is read or
+written: the label is the user's choice and is checked by ``medprint.workflow.check_label``.
+"""
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from medprint.errors import InputError
+from medprint.mesh import Mesh, write_stl
+from medprint.pipeline import ModelSettings
+from medprint.volume import Volume
+from medprint.workflow import Case, create_case, open_case, save_case, source_facts
+
+CASE_FOLDER, CASE_LABEL = "caseFolder", "caseLabel"
+#: ``ModelSettings`` field -> (parameter-node field, type) for the settings the module shows
+MODEL_PARAMETERS = {"preset": ("preset", str), "smoothing": ("smoothing", float),
+                    "target_triangles": ("targetTriangles", int)}
+
+
+def _folder(node) -> str:
+    folder = node.GetParameter(CASE_FOLDER)
+    return "" if folder in ("", ".") else folder  # Path() is stored as "."
+
+
+def case_from_parameters(node) -> Case:
+    """Open the case the parameter node points at, creating the folder and ``case.json`` if new."""
+    folder, label = _folder(node), node.GetParameter(CASE_LABEL)
+    if not folder:
+        raise InputError("Choose a case folder first.", hint="the Case section at the top: an empty folder "
+                                                             "for a new case, or an existing case folder")
+    if (Path(folder) / "case.json").exists() and not label:
+        return open_case(folder)
+    return create_case(folder, label)
+
+
+def model_settings_from_parameters(node) -> ModelSettings:
+    """The Model step's settings; a target of 0 triangles means no decimation."""
+    values = {}
+    for key, (name, kind) in MODEL_PARAMETERS.items():
+        text = node.GetParameter(name)
+        if text != "":
+            values[key] = kind(text)
+    if not values.get("target_triangles"):
+        values["target_triangles"] = None
+    return ModelSettings(**values)
+
+
+def parameters_from_case(case: Case, node) -> None:
+    """Point the parameter node at ``case`` and restore the Model settings the case recorded."""
+    was_modifying = node.StartModify()
+    node.SetParameter(CASE_FOLDER, str(case.folder))
+    node.SetParameter(CASE_LABEL, case.label)
+    settings = case.results.get("model", {}).get("settings", {})
+    for key, (name, kind) in MODEL_PARAMETERS.items():
+        if settings.get(key) is not None:
+            node.SetParameter(name, str(kind(settings[key])))
+        elif key == "target_triangles":
+            node.SetParameter(name, "0")
+    node.EndModify(was_modifying)
+
+
+def record_model(case: Case, volume: Volume, mask: np.ndarray, mesh: Mesh, settings: ModelSettings,
+                 seconds: float = 0.0) -> Path:
+    """Write a model made in Slicer (from a segment the user may have edited) into the case as the
+    Model step's result: ``models/<label>-<preset>.stl`` (LPS mm) and its figures in ``case.json``."""
+    start = time.perf_counter()
+    stl = write_stl(mesh, case.path("models", f"{case.label}-{settings.preset}.stl"), space="LPS")
+    voxels = int(np.count_nonzero(mask))
+    case.source = source_facts(volume)
+    case.steps.update(segment="done", model="done")
+    case.results["model"] = {
+        "settings": settings.to_dict(), "file": str(stl.relative_to(case.folder)), "coordinates": "LPS",
+        "units": "mm", "made_from": "Slicer segment", "voxels": voxels,
+        "mask_volume_cm3": voxels * volume.voxel_volume_mm3 / 1000.0, "triangles": mesh.triangle_count,
+        "volume_cm3": mesh.volume_mm3() / 1000.0, "watertight": mesh.is_watertight(),
+        "seconds": {"surface": seconds, "write": time.perf_counter() - start},
+    }
+    save_case(case)
+    return stl
