@@ -68,21 +68,56 @@ def parameters_from_case(case: Case, node) -> None:
     node.EndModify(was_modifying)
 
 
-def record_model(case: Case, volume: Volume, mask: np.ndarray, mesh: Mesh, settings: ModelSettings,
+def model_figures(volume: Volume, mask: np.ndarray, mesh: Mesh) -> dict:
+    """What the Model step records of a model: voxels and volumes (cm³), triangles, closedness."""
+    voxels = int(np.count_nonzero(mask))
+    return {"voxels": voxels, "mask_volume_cm3": voxels * volume.voxel_volume_mm3 / 1000.0,
+            "triangles": mesh.triangle_count, "volume_cm3": mesh.volume_mm3() / 1000.0,
+            "watertight": mesh.is_watertight()}
+
+
+def record_model(case: Case, volume: Volume, figures: dict, mesh: Mesh, settings: ModelSettings,
                  seconds: float = 0.0) -> Path:
     """Write a model made in Slicer (from a segment the user may have edited) into the case as the
-    Model step's result: ``models/<label>-<preset>.stl`` (LPS mm) and its figures in ``case.json``."""
+    Model step's result: ``models/<label>-<preset>.stl`` (LPS mm) and ``figures`` (``model_figures``)
+    in ``case.json``."""
     start = time.perf_counter()
     stl = write_stl(mesh, case.path("models", f"{case.label}-{settings.preset}.stl"), space="LPS")
-    voxels = int(np.count_nonzero(mask))
     case.source = source_facts(volume)
     case.steps.update(segment="done", model="done")
     case.results["model"] = {
         "settings": settings.to_dict(), "file": str(stl.relative_to(case.folder)), "coordinates": "LPS",
-        "units": "mm", "made_from": "Slicer segment", "voxels": voxels,
-        "mask_volume_cm3": voxels * volume.voxel_volume_mm3 / 1000.0, "triangles": mesh.triangle_count,
-        "volume_cm3": mesh.volume_mm3() / 1000.0, "watertight": mesh.is_watertight(),
+        "units": "mm", "made_from": "Slicer segment", **figures,
         "seconds": {"surface": seconds, "write": time.perf_counter() - start},
     }
     save_case(case)
     return stl
+
+
+#: where the Guide step's plan is kept in the case folder (LPS mm, ``medprint.guide.plan`` JSON)
+GUIDE_PLAN = ("guide", "plan.json")
+
+
+def save_guide_plan(case: Case, plan) -> Path:
+    """Write the guide ``plan`` (from the module's markups) into the case, where the guide step reads it."""
+    from medprint.guide.plan import save_plan
+
+    return save_plan(plan, case.path(*GUIDE_PLAN))
+
+
+def step_models(case: Case, step: str) -> list:
+    """``(file stem, Mesh in LPS)`` for each STL file the step recorded in ``case.results[step]``
+    (at any depth), so the module can show what the step made."""
+    from medprint.mesh import read_stl
+
+    found, todo = [], [case.results.get(step, {})]
+    while todo:
+        value = todo.pop(0)
+        if isinstance(value, dict):
+            todo.extend(value.values())
+        elif isinstance(value, list):
+            todo.extend(value)
+        elif isinstance(value, str) and value.lower().endswith(".stl") and case.path(value).is_file():
+            if value not in [name for name, _ in found]:
+                found.append((value, read_stl(case.path(value))))
+    return [(Path(name).stem, mesh) for name, mesh in found]

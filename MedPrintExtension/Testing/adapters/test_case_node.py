@@ -8,7 +8,7 @@ import pytest
 import slicer
 
 from MedPrintLib.case_node import (case_from_parameters, model_settings_from_parameters,
-                                   parameters_from_case, record_model)
+                                   model_figures, parameters_from_case, record_model)
 from MedPrintLib.segmentation_node import mask_from_segment, set_segment_from_mask
 from MedPrintLib.volume_node import add_volume_node, volume_from_node
 from medprint.errors import InputError
@@ -109,7 +109,8 @@ def test_model_from_a_segment_is_recorded_in_the_case_in_lps(tmp_path, segmentat
     node.SetParameter("caseLabel", "demo-1")
     node.SetParameter("smoothing", "0.3")
     case = case_from_parameters(node)
-    stl = record_model(case, volume, mask, mesh, model_settings_from_parameters(node), seconds=0.1)
+    figures = model_figures(volume, mask, mesh)
+    stl = record_model(case, volume, figures, mesh, model_settings_from_parameters(node), seconds=0.1)
 
     assert stl == tmp_path / "case" / "models" / "demo-1-bone.stl"
     assert b"SPACE=LPS" in stl.read_bytes()[:80]

@@ -28,6 +28,21 @@ SLICER_ONLY = {"slicer", "qt", "ctk", "MedPrintLib"}
 #: installed on first use with consent, so never at module level on the Slicer side
 FIRST_USE = {"trimesh", "manifold3d", "serial", "requests", "pymeshfix", "lib3mf", "typer", "rich"}
 WIDGET_PREFIXES = ("Q", "ctk", "qMRML", "qSlicer")
+#: non-Qt widget classes that Slicer's designer plugins provide (CTK widgets, MRML widgets, Segmentations)
+SLICER_WIDGETS = {
+    "ctkCollapsibleButton", "ctkCollapsibleGroupBox", "ctkPathLineEdit", "ctkDirectoryButton", "ctkSliderWidget",
+    "ctkRangeWidget", "ctkDoubleSpinBox", "ctkComboBox", "ctkCheckBox", "ctkMenuButton", "qMRMLWidget",
+    "qMRMLNodeComboBox", "qMRMLCheckableNodeComboBox", "qMRMLSegmentEditorWidget", "qMRMLSegmentSelectorWidget",
+    "qMRMLSubjectHierarchyTreeView", "qMRMLMarkupsPlaceWidget", "qSlicerWidget",
+}
+#: widget class -> annotation types parameterNodeWrapper's GUI connectors bind it to (Slicer's
+#: guiConnectors.py matches the class exactly: a ctkDoubleSpinBox or ctkComboBox is NOT bound)
+CONNECTORS = {
+    "QCheckBox": {"bool"}, "QPushButton": {"bool"}, "QSpinBox": {"int"}, "QSlider": {"int"},
+    "QDoubleSpinBox": {"float"}, "ctkSliderWidget": {"float"}, "QComboBox": {"str", "int", "float", "bool"},
+    "QLineEdit": {"str"}, "QTextEdit": {"str"}, "ctkPathLineEdit": {"Path"}, "ctkDirectoryButton": {"Path"},
+    "qMRMLNodeComboBox": {"node"},
+}
 
 
 # ---------------------------------------------------------------- helpers
@@ -159,6 +174,62 @@ def test_ui_is_a_qmrml_widget_with_slicer_widget_classes():
     custom = {c.findtext("class") for c in root.iter("customwidget")}
     used = {w.get("class") for w in _ui_widgets().values() if not w.get("class").startswith("Q")}
     assert used <= custom, f"custom widgets used but not declared: {used - custom}"
+    assert used <= SLICER_WIDGETS, f"widget classes Slicer does not provide: {used - SLICER_WIDGETS}"
+    for c in root.iter("customwidget"):
+        assert c.findtext("header") == c.findtext("class") + ".h", c.findtext("class")
+        assert c.findtext("extends") in ("QWidget", "qMRMLWidget"), c.findtext("class")
+
+
+def _step_widgets_in_setup() -> dict[str, list[str]]:
+    """The ``self._sections`` dict MedPrintWidget.setup builds: step -> the ui names it holds."""
+    for node in ast.walk(_tree(MODULE_PY)):
+        if (isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Attribute)
+                and node.targets[0].attr == "_sections" and isinstance(node.value, ast.Dict)):
+            return {ast.literal_eval(k): [e.attr for e in v.elts if isinstance(e, ast.Attribute)]
+                    for k, v in zip(node.value.keys, node.value.values)}
+    raise AssertionError("MedPrintWidget.setup builds no self._sections dict")
+
+
+def test_one_section_per_workflow_step_with_a_status_line_and_next_button():
+    from medprint.workflow import STEPS
+
+    widgets = _ui_widgets()
+    sections = _step_widgets_in_setup()
+    assert list(sections) == list(STEPS), "one section per workflow step, in the workflow's order"
+    for index, (step, names) in enumerate(sections.items()):
+        expected = [f"{step}CollapsibleButton", f"{step}StatusLabel"]
+        if index < len(STEPS) - 1:
+            expected.append(f"{step}NextButton")
+        assert names == expected, (step, names)
+        assert widgets[expected[0]].get("class") == "ctkCollapsibleButton"
+        assert widgets[expected[1]].get("class") == "QLabel"
+        if len(expected) == 3:
+            assert widgets[expected[2]].get("class") == "QPushButton"
+    module = _tree(MODULE_PY)
+    constants = {t.id: ast.literal_eval(n.value) for n in module.body if isinstance(n, ast.Assign)
+                 for t in n.targets if isinstance(t, ast.Name) and t.id in ("LATER_STEPS", "STEP_FEATURES")}
+    later = list(STEPS[STEPS.index("model") + 1:])
+    assert list(constants["LATER_STEPS"]) == later
+    from MedPrintLib.dependencies import FEATURES
+
+    assert set(constants["STEP_FEATURES"]) == set(later) and set(constants["STEP_FEATURES"].values()) <= set(FEATURES)
+    for step in later:  # each later step runs its core's runner and shows the figures it recorded
+        assert widgets[f"{step}RunButton"].get("class") == "QPushButton"
+        assert widgets[f"{step}ResultsTable"].get("class") == "QTableWidget"
+
+
+def test_segment_step_embeds_slicers_segment_editor():
+    widgets = _ui_widgets()
+    assert widgets["segmentEditorWidget"].get("class") == "qMRMLSegmentEditorWidget"
+    section = next(w for w in ET.parse(UI_FILE).getroot().iter("widget") if w.get("name") == "segmentCollapsibleButton")
+    inside = {w.get("name") for w in section.iter("widget")}
+    assert {"segmentEditorWidget", "presetComboBox", "presetButton", "segmentationSelector",
+            "inputVolumeSelector"} <= inside, "the presets are one click away, beside the Segment Editor"
+    text = MODULE_PY.read_text()
+    for call in ("setMRMLSegmentEditorNode(", "setSegmentationNode(", "setSourceVolumeNode(",
+                 "setSegmentationNodeSelectorVisible(False)", "setSourceVolumeNodeSelectorVisible(False)",
+                 "removeViewObservations()", "setActiveEffect(None)"):
+        assert call in text, f"the Segment Editor embedding misses {call}"
 
 
 def test_every_ui_attribute_used_in_the_module_is_a_widget_in_the_ui():
@@ -167,7 +238,7 @@ def test_every_ui_attribute_used_in_the_module_is_a_widget_in_the_ui():
             if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Attribute)
             and node.value.attr == "ui" and isinstance(node.value.value, ast.Name)
             and node.value.value.id == "self"}
-    assert {"applyButton", "statusLabel"} <= used
+    assert {"makeModelButton", "presetButton", "segmentEditorWidget", "caseStatusLabel"} <= used
     missing = used - set(widgets)
     assert not missing, f"self.ui.<name> used in MedPrint.py but not in the .ui: {missing}"
 
@@ -186,9 +257,18 @@ def test_mrml_selectors_get_the_scene_and_have_node_types():
             assert types, f"{name} has no nodeTypes"
 
 
+def _annotation_kind(annotation: ast.AST) -> str:
+    """'bool'/'int'/'float'/'str'/'Path'/'node' for a field annotation (Annotated[...] unwrapped)."""
+    if isinstance(annotation, ast.Subscript) and ast.unparse(annotation.value) == "Annotated":
+        annotation = annotation.slice.elts[0]
+    name = ast.unparse(annotation)
+    return "node" if name.startswith("vtkMRML") else name.split(".")[-1]
+
+
 def test_every_bound_widget_maps_to_a_parameter_node_field_of_a_matching_type():
     fields = _parameter_fields()
-    assert {"inputVolume", "preset", "smoothing", "outputModel"} <= set(fields)
+    assert {"caseFolder", "caseLabel", "inputVolume", "segmentation", "preset", "smoothing", "targetTriangles",
+            "outputModel", "guideContactPoints", "guideTrajectory", "guideCutPlane", "guideTechnology"} <= set(fields)
     bound = {}
     for name, widget in _ui_widgets().items():
         for prop in widget.findall("property"):
@@ -199,16 +279,37 @@ def test_every_bound_widget_maps_to_a_parameter_node_field_of_a_matching_type():
     assert len({p for _, p in bound.values()}) == len(bound), "two widgets bound to one parameter"
     for name, (widget, parameter) in bound.items():
         assert parameter in fields, f"{name} is bound to '{parameter}', which is not a parameter-node field"
-        annotation = ast.unparse(fields[parameter])
-        cls = widget.get("class")
+        annotation, cls = fields[parameter], widget.get("class")
+        kind = _annotation_kind(annotation)
+        assert cls in CONNECTORS, f"{name}: parameterNodeWrapper cannot bind a {cls}"
+        assert kind in CONNECTORS[cls], f"{name}: a {cls} cannot hold '{parameter}: {ast.unparse(annotation)}'"
+        text = ast.unparse(annotation)
         if cls == "qMRMLNodeComboBox":
             types = [s.text for p in widget.findall("property") if p.get("name") == "nodeTypes"
                      for s in p.iter("string")]
-            assert annotation in types, f"{name}: nodeTypes {types} do not include {annotation}"
-        elif cls in ("QComboBox", "ctkComboBox"):
-            assert "Choice(" in annotation, f"{name}: a combo box needs a Choice annotation, got {annotation}"
-        elif cls in ("ctkSliderWidget", "QDoubleSpinBox", "ctkDoubleSpinBox"):
-            assert re.search(r"\bfloat\b", annotation), f"{name}: a slider needs a float, got {annotation}"
+            assert text in types, f"{name}: nodeTypes {types} do not include {text}"
+        if cls == "QComboBox":
+            assert "Choice(" in text, f"{name}: a combo box needs a Choice annotation, got {text}"
+        if cls in ("ctkSliderWidget", "QSlider"):
+            assert "Minimum(" in text and "Maximum(" in text, f"{name}: a slider needs a bounded field"
+
+
+def test_adapters_read_the_parameter_node_under_its_field_names_and_types():
+    """case_node reads the scripted-module node directly (as parameterNodeWrapper stores it)."""
+    from MedPrintLib import case_node
+
+    fields = {name: _annotation_kind(a) for name, a in _parameter_fields().items()}
+    assert fields[case_node.CASE_FOLDER] == "Path" and fields[case_node.CASE_LABEL] == "str"
+    for name, kind in case_node.MODEL_PARAMETERS.values():
+        assert fields[name] == kind.__name__, name
+
+
+def test_guide_technologies_are_the_cores():
+    from medprint.guide.plan import TECHNOLOGIES
+
+    value = next(n.value for n in _tree(MODULE_PY).body if isinstance(n, ast.Assign)
+                 and any(isinstance(t, ast.Name) and t.id == "GUIDE_TECHNOLOGIES" for t in n.targets))
+    assert tuple(ast.literal_eval(value)) == tuple(TECHNOLOGIES)
 
 
 # ---------------------------------------------------------------- Python: compile and imports
@@ -227,7 +328,8 @@ def test_module_has_the_four_classes_and_stays_thin():
     assert "ScriptedLoadableModuleLogic" in classes["MedPrintLogic"]
     assert "ScriptedLoadableModuleTest" in classes["MedPrintTest"]
     assert "MedPrintParameterNode" in classes
-    assert len(MODULE_PY.read_text().splitlines()) <= 400, "MedPrint.py should stay thin; move work to the core"
+    # six steps' panels, logic and self-test; work belongs in the core and node conversion in MedPrintLib
+    assert len(MODULE_PY.read_text().splitlines()) <= 600, "MedPrint.py should stay thin; move work to the core"
 
 
 def test_module_imports_at_top_level_only_what_slicer_has():
@@ -276,8 +378,9 @@ def test_core_modules_loaded_when_slicer_imports_the_module_need_only_what_slice
                 base = package.split(".")
                 base = base[:len(base) - (level - 1)]
                 imported = ".".join(base + ([imported] if imported else []))
-                if not imported.count("."):  # "from . import x, y": each is a module of the package
-                    todo += [f"{imported}.{a.name}" for a in node.names]
+                if not imported.count("."):  # "from . import x, y": modules of the package, or names
+                    todo += [f"{imported}.{a.name}" for a in node.names  # of its __init__ (scanned anyway)
+                             if _core_module_path(f"{imported}.{a.name}").is_file()]
                     continue
             assert _top(imported) in allowed, (
                 f"{path.relative_to(MODULE_DIR)} line {node.lineno}: top-level import of '{imported}' is "
