@@ -1,0 +1,90 @@
+"""OctoPrint's REST API (1.x): upload with select+print, job and printer state, cancel/pause.
+
+Authentication is a user API key in the ``X-Api-Key`` header; OctoPrint answers 403 to a wrong one.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+from .http import HttpClient
+from .printer import CANCELLED, ERROR, FINISHED, IDLE, OFFLINE, PAUSED, PRINTING, PrinterError, PrinterStatus
+
+_PRINTING = ("Printing", "Starting", "Finishing", "Cancelling", "Sending file")
+_PAUSED = ("Pausing", "Paused", "Resuming")
+
+
+class OctoPrintPrinter:
+    """A printer behind OctoPrint at ``url`` (e.g. ``http://127.0.0.1:5000``)."""
+
+    def __init__(self, name: str, url: str, api_key: str, timeout_s: float = 10.0):
+        self.name = name
+        self.http = HttpClient(name, "OctoPrint", url, timeout_s, headers={"X-Api-Key": api_key})
+
+    def check(self) -> dict:
+        """The server's version (also checks the key); raises PrinterError."""
+        return self.http.request("GET", "/api/version").json()
+
+    def connection_state(self) -> str:
+        return self.http.request("GET", "/api/connection").json()["current"]["state"]
+
+    def upload(self, file: Path, remote_name: Optional[str] = None, start: bool = False) -> str:
+        """Upload ``file`` to OctoPrint's local storage; with ``start`` it is selected and printed."""
+        remote_name = remote_name or Path(file).name
+        with open(file, "rb") as f:
+            reply = self.http.request(
+                "POST", "/api/files/local", ok=(201,),
+                files={"file": (remote_name, f, "application/octet-stream")},
+                data={"select": "true", "print": "true"} if start else {})
+        return reply.json()["files"]["local"]["name"]
+
+    def start(self, remote_name: str) -> None:
+        self.http.request("POST", f"/api/files/local/{remote_name}", ok=(204,),
+                          json={"command": "select", "print": True})
+
+    def status(self) -> PrinterStatus:
+        job = self.http.request("GET", "/api/job").json()
+        text = job.get("state", "")
+        done = (job.get("progress") or {}).get("completion")
+        left = (job.get("progress") or {}).get("printTimeLeft")
+        name = ((job.get("job") or {}).get("file") or {}).get("name") or ""
+        if text.startswith(_PRINTING):
+            state = PRINTING
+        elif text.startswith(_PAUSED):
+            state = PAUSED
+        elif text.startswith("Operational"):
+            state = IDLE if done is None or not name else (FINISHED if done >= 100 else CANCELLED)
+        elif text.startswith("Offline") or text.startswith("Closed"):
+            state = OFFLINE
+        elif text.startswith("Error"):
+            state = ERROR
+        else:  # Connecting, Detecting serial connection, ...
+            state = OFFLINE
+        return PrinterStatus(state, done, self._temperatures() if state != OFFLINE else {},
+                             left, name, job.get("error") or text)
+
+    def _temperatures(self) -> dict:
+        reply = self.http.request("GET", "/api/printer?exclude=sd,state", ok=(200, 409))
+        if reply.status_code == 409:  # printer not connected
+            return {}
+        temps = reply.json().get("temperature", {})
+        return {heater: (v.get("actual"), v.get("target")) for heater, v in temps.items()
+                if isinstance(v, dict) and heater != "history"}
+
+    def cancel(self) -> None:
+        self._job_command({"command": "cancel"})
+
+    def pause(self) -> None:
+        self._job_command({"command": "pause", "action": "pause"})
+
+    def resume(self) -> None:
+        self._job_command({"command": "pause", "action": "resume"})
+
+    def _job_command(self, body: dict) -> None:
+        reply = self.http.request("POST", "/api/job", ok=(204, 409), json=body)
+        if reply.status_code == 409:
+            raise PrinterError(f"OctoPrint cannot {body['command']} now: no job is running on {self.name}.")
+
+    def close(self) -> None:
+        self.http.close()

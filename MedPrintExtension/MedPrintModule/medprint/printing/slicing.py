@@ -1,0 +1,189 @@
+"""Slicing with the PrusaSlicer CLI (Debian ``prusa-slicer``, headless ``--export-gcode``).
+
+Parts are STL (LPS millimetres, as the case writes them) or 3MF files; they keep their axes (Z up
+is superior) and are checked against the printer's build volume *before* the slicer runs, because
+PrusaSlicer aborts on a part bigger than the bed. The slicer sees the parts under neutral names
+(``part-1.stl``) from a private folder, so no case path or label reaches the G-code.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+
+from ..errors import InputError, MedPrintError
+from ..progress import Progress, no_progress
+from .gcode import Estimates, read_estimates
+from .profiles import MaterialProfile, PrinterProfile, fit_parts, printers_that_fit
+
+#: Environment variable naming the PrusaSlicer executable (default: ``prusa-slicer`` on PATH).
+SLICER_ENV = "MEDPRINT_PRUSA_SLICER"
+PART_SUFFIXES = (".stl", ".3mf")
+
+
+@dataclass(frozen=True)
+class SliceSettings:
+    """Layer height (mm; None: 0.2 filament, 0.05 resin), infill (%), supports, detail (mm:
+    contours are simplified to this resolution before slicing; 0 keeps every triangle edge)."""
+
+    layer_height_mm: Optional[float] = None
+    infill_percent: float = 15.0
+    supports: bool = False
+    detail_mm: float = 0.0
+
+    def slicer_config(self, printer: PrinterProfile) -> dict:
+        layer = self.layer_height_mm or (0.2 if printer.technology == "FFF" else 0.05)
+        if printer.technology == "SLA":
+            return {"layer_height": f"{layer:g}", "initial_layer_height": f"{layer:g}", "supports_enable": str(int(self.supports)),
+                    "pad_enable": str(int(self.supports))}
+        if not 0.05 <= layer <= 0.75 * printer.nozzle_mm:
+            raise InputError(f"A layer height of {layer:g} mm cannot be printed with a {printer.nozzle_mm:g} mm nozzle.",
+                             hint=f"use 0.05–{0.75 * printer.nozzle_mm:g} mm")
+        if not 0 <= self.infill_percent <= 100:
+            raise InputError(f"Infill must be 0–100 %, not {self.infill_percent:g}.")
+        return {"layer_height": f"{layer:g}", "first_layer_height": f"{layer:g}",
+                "fill_density": f"{self.infill_percent:g}%", "fill_pattern": "grid", "perimeters": "2",
+                "top_solid_layers": "4", "bottom_solid_layers": "3", "skirts": "1",
+                "support_material": str(int(self.supports)),
+                "support_material_auto": str(int(self.supports)), "resolution": f"{self.detail_mm:g}"}
+
+
+@dataclass
+class SliceResult:
+    """A sliced job: ``output`` (G-code, or ``.sl1`` for resin), the slicer's estimates and set-up."""
+
+    output: Path
+    estimates: Estimates
+    printer: str
+    material: str
+    settings: dict
+    rotate_z: int
+    seconds: float
+    part_sizes_mm: list = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {"printer": self.printer, "material": self.material, "settings": self.settings,
+                "rotate_z_deg": self.rotate_z, "part_sizes_mm": self.part_sizes_mm,
+                "estimates": self.estimates.to_dict(), "slice_seconds": round(self.seconds, 2)}
+
+
+def find_slicer() -> str:
+    """The PrusaSlicer executable, or a clear error naming the package to install."""
+    name = os.environ.get(SLICER_ENV, "prusa-slicer")
+    path = shutil.which(name)
+    if path is None:
+        raise MedPrintError("PrusaSlicer is not installed, so parts cannot be sliced.",
+                            hint="install the Debian package 'prusa-slicer' (sudo apt-get install prusa-slicer) "
+                                 f"or set {SLICER_ENV} to the PrusaSlicer program")
+    return path
+
+
+def part_size_mm(path: Path) -> tuple[float, float, float]:
+    """Axis-aligned extents (mm, file axes) of an STL or 3MF (all its objects together)."""
+    import trimesh
+
+    try:
+        loaded = trimesh.load(path, force="scene" if path.suffix.lower() == ".3mf" else None)
+    except Exception as exc:  # trimesh raises many types on damaged files
+        raise InputError(f"'{path.name}' cannot be read as a mesh.", detail=str(exc)) from exc
+    bounds = getattr(loaded, "bounds", None)
+    if bounds is None or not np.all(np.isfinite(bounds)):
+        raise InputError(f"'{path.name}' holds no triangles.")
+    return tuple(round(float(v), 2) for v in bounds[1] - bounds[0])
+
+
+def slice_parts(parts: list[Path], output: Path, printer: PrinterProfile, material: MaterialProfile,
+                settings: SliceSettings = SliceSettings(), progress: Optional[Progress] = None,
+                timeout_s: float = 900.0) -> SliceResult:
+    """Slice ``parts`` (STL/3MF, mm) together for ``printer`` into ``output``; refuses parts that do
+    not fit the build volume unscaled. Returns the output path, estimates and the set-up used."""
+    progress = progress or no_progress
+    parts = [Path(p) for p in parts]
+    if not parts:
+        raise InputError("There is nothing to slice.")
+    for part in parts:
+        if part.suffix.lower() not in PART_SUFFIXES or not part.is_file():
+            raise InputError(f"'{part.name}' is not an STL or 3MF file.", hint="slice .stl or .3mf parts")
+    config = {**printer.slicer_config(), **material.slicer, **settings.slicer_config(printer)}
+    exe = find_slicer()
+    progress(0.0, "measuring parts")
+    sizes = [part_size_mm(p) for p in parts]
+    fit = fit_parts(sizes, printer)
+    if not fit.fits:
+        others = [p.name for p in printers_that_fit(sizes, printer.technology)]
+        raise InputError(f"The part does not fit {printer.name}: {fit.reason}.",
+                         hint=("parts are never scaled; print on " + " or ".join(others)) if others
+                         else "parts are never scaled; split the part or use a larger printer")
+    suffix = ".gcode" if printer.technology == "FFF" else ".sl1"
+    output = Path(output)
+    if output.suffix.lower() != suffix:
+        raise InputError(f"{printer.name} needs a '{suffix}' output, not '{output.name}'.")
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="medprint-slice-") as tmp:
+        work = Path(tmp)
+        names = []
+        for i, part in enumerate(parts, 1):
+            name = work / f"part-{i}{part.suffix.lower()}"
+            os.symlink(part.resolve(), name)
+            names.append(name.name)
+        (work / "config.ini").write_text("".join(f"{k} = {v}\n" for k, v in config.items()))
+        bed_x, bed_y, _ = printer.bed_mm
+        command = [exe, "--loglevel=1", "--load", "config.ini", "--merge",
+                   "--export-gcode" if suffix == ".gcode" else "--export-sla", "-o", f"job{suffix}",
+                   "--center", f"{bed_x / 2:g},{bed_y / 2:g}"]
+        if fit.rotate_z:
+            command += ["--rotate", str(fit.rotate_z)]
+        progress(0.05, f"slicing {len(parts)} part{'s' if len(parts) > 1 else ''} for {printer.name}")
+        returncode, text = _run_slicer(command + names, work, timeout_s, progress)
+        if returncode != 0 or not (work / f"job{suffix}").is_file():
+            if "could not fit" in text:
+                raise InputError(f"PrusaSlicer could not place the parts on {printer.name}'s bed.",
+                                 hint="slice fewer parts at a time or use a larger printer", detail=text[-2000:])
+            raise MedPrintError(f"PrusaSlicer failed (exit status {returncode}).",
+                                hint="check that the parts are closed meshes in millimetres", detail=text[-2000:])
+        output.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(work / f"job{suffix}", output)
+    seconds = time.perf_counter() - start
+    progress(0.95, "reading the slicer's estimates")
+    result = SliceResult(output, read_estimates(output), printer.name, material.name,
+                         {k: config[k] for k in ("layer_height", "fill_density", "support_material",
+                                                 "supports_enable", "resolution") if k in config},
+                         fit.rotate_z, seconds, [list(s) for s in sizes])
+    progress(1.0, "sliced")
+    return result
+
+
+_STAGE = re.compile(r"^(\d+) => (.+)$")
+
+
+def _run_slicer(command: list[str], cwd: Path, timeout_s: float, progress: Progress) -> tuple[int, str]:
+    """Run PrusaSlicer, relaying its ``NN => stage`` lines to ``progress`` (0.05..0.9); returns
+    the exit status and its output. Killed after ``timeout_s``."""
+    proc = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    timed_out = threading.Event()
+    watchdog = threading.Timer(timeout_s, lambda: (timed_out.set(), proc.kill()))
+    watchdog.start()
+    lines, done = [], 0
+    try:
+        for line in proc.stdout:
+            lines.append(line)
+            if match := _STAGE.match(line.strip()):  # stages run in parallel: report the furthest
+                done = max(done, int(match.group(1)))
+                progress(0.05 + 0.85 * done / 100, match.group(2).lower())
+        returncode = proc.wait()
+    finally:
+        watchdog.cancel()
+    if timed_out.is_set():
+        raise MedPrintError(f"PrusaSlicer did not finish within {timeout_s:.0f} s.",
+                            hint="use a larger layer height or detail, or slice fewer parts")
+    return returncode, "".join(lines)
