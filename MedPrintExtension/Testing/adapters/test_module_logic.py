@@ -1,0 +1,160 @@
+"""T1: MedPrint.py's own MedPrintLogic, run on Slicer's real MRML classes (PyPI slicer-core) and the
+real CT, as MedPrintTest runs it inside Slicer.
+
+slicer-core lacks the Qt-side Python modules MedPrint.py imports at its top (``qt``,
+``slicer.ScriptedLoadableModule``, ``slicer.parameterNodeWrapper``, ``slicer.i18n``). The fixture puts
+minimal stand-ins for those into ``sys.modules`` for this test only, so the module file loads; the
+logic under test uses none of them: volumes, segmentations, models and the case are the real thing.
+"""
+
+import importlib
+import sys
+import types
+
+import numpy as np
+import pytest
+import slicer
+from vtkmodules.vtkFiltersCore import vtkFeatureEdges
+
+from MedPrintLib.case_node import model_settings_from_parameters
+from MedPrintLib.model_node import mesh_from_model_node
+from MedPrintLib.segmentation_node import mask_from_segment
+from medprint.mesh import read_stl
+from medprint.pipeline import ModelSettings, make_model
+from medprint.volume import load_volume
+from medprint.workflow import create_case, open_case
+
+
+def _stand_ins() -> dict:
+    class _Base:
+        def __init__(self, *args, **kwargs):
+            pass
+
+    scripted = types.ModuleType("slicer.ScriptedLoadableModule")
+    scripted.ScriptedLoadableModule = scripted.ScriptedLoadableModuleWidget = _Base
+    scripted.ScriptedLoadableModuleTest = _Base
+    scripted.ScriptedLoadableModuleLogic = _Base
+    wrapper = types.ModuleType("slicer.parameterNodeWrapper")
+    wrapper.parameterNodeWrapper = lambda cls: cls
+    wrapper.Choice = wrapper.Minimum = wrapper.Maximum = lambda *args: None
+    i18n = types.ModuleType("slicer.i18n")
+    i18n.tr = lambda text: text
+    i18n.translate = lambda context, text: text
+    return {"qt": types.ModuleType("qt"), "slicer.ScriptedLoadableModule": scripted,
+            "slicer.parameterNodeWrapper": wrapper, "slicer.i18n": i18n}
+
+
+@pytest.fixture
+def module(monkeypatch, segmentations_logic):
+    """MedPrint.py imported with slicer.mrmlScene = a scene that has the Segmentations logic."""
+    for name, stand_in in _stand_ins().items():
+        monkeypatch.setitem(sys.modules, name, stand_in)
+    monkeypatch.setattr(slicer, "mrmlScene", segmentations_logic.GetMRMLScene(), raising=False)
+    monkeypatch.delitem(sys.modules, "MedPrint", raising=False)
+    return importlib.import_module("MedPrint")
+
+
+@pytest.fixture(scope="module")
+def ct_folder(ct_dir):
+    return ct_dir / "abdomen-pancreas-ctcb001"
+
+
+def _ct_node(scene, folder):
+    """The CT read by Slicer's own archetype reader, as Slicer loads a volume."""
+    files = sorted(str(p) for p in folder.iterdir() if p.is_file() and p.read_bytes()[128:132] == b"DICM")
+    node = scene.AddNewNodeByClass("vtkMRMLScalarVolumeNode", "CT")
+    storage = slicer.vtkMRMLVolumeArchetypeStorageNode()
+    storage.SetFileName(files[0])
+    for name in files:
+        storage.AddFileName(name)
+    storage.SetSingleFile(False)
+    scene.AddNode(storage)
+    assert storage.ReadData(node)
+    return node
+
+
+def _open_and_nonmanifold_edges(polydata) -> int:
+    edges = vtkFeatureEdges()
+    edges.SetInputData(polydata)
+    edges.BoundaryEdgesOn()
+    edges.NonManifoldEdgesOn()
+    edges.FeatureEdgesOff()
+    edges.ManifoldEdgesOff()
+    edges.Update()
+    return edges.GetOutput().GetNumberOfCells()
+
+
+def test_segment_then_model_in_slicer_gives_the_command_lines_model(module, ct_folder, tmp_path):
+    """Preset segment -> segment editor's segment -> model: the same mask, triangles and volume as
+    ``make_model`` on the core's own reading of the series, and the case records it (LPS STL)."""
+    scene = slicer.mrmlScene
+    logic = module.MedPrintLogic()
+    ct = _ct_node(scene, ct_folder)
+    segmentation = logic.newSegmentation(ct)
+    segment_id, figures = logic.addPresetSegment(ct, segmentation, "bone")
+    reference = make_model(load_volume(ct_folder), ModelSettings(preset="bone"))
+    assert figures["voxels"] == reference.stats["voxels"] > 10000
+
+    node = scene.AddNewNodeByClass("vtkMRMLScriptedModuleNode")  # the wrapper's node, as it stores fields
+    node.SetParameter("caseFolder", str(tmp_path / "case"))
+    node.SetParameter("caseLabel", "abdomen-1")
+    case = create_case(tmp_path / "case", "abdomen-1")
+    model = scene.AddNewNodeByClass("vtkMRMLModelNode", "bone model")
+    fractions = []
+    made = logic.makeModel(ct, model, model_settings_from_parameters(node), segmentation, segment_id, case,
+                           progress=lambda fraction, message: fractions.append(fraction))
+    assert fractions and 0.0 <= min(fractions) and max(fractions) <= 1.0
+
+    assert made["triangles"] == reference.stats["triangles"]
+    assert made["volume_cm3"] == pytest.approx(reference.stats["volume_cm3"], rel=1e-9)
+    assert made["watertight"] and _open_and_nonmanifold_edges(model.GetPolyData()) == 0
+    in_node = mesh_from_model_node(model).in_space("LPS")
+    assert np.abs(in_node.vertices - reference.mesh.vertices).max() < 1e-9  # same points, RAS in the scene
+
+    recorded = open_case(tmp_path / "case")
+    assert recorded.steps["model"] == "done"
+    on_disk = read_stl(recorded.path(recorded.results["model"]["file"]))
+    assert on_disk.volume_mm3() == pytest.approx(reference.mesh.volume_mm3(), rel=1e-4)  # LPS, outward
+    assert recorded.results["model"]["voxels"] == reference.stats["voxels"]
+    assert "abdomen-1" in recorded.results["model"]["file"]
+
+
+def test_edited_segment_is_what_the_model_is_made_of(module, ct_folder):
+    """Erasing half the segment (as a Segment Editor effect would) halves the model."""
+    scene = slicer.mrmlScene
+    logic = module.MedPrintLogic()
+    ct = _ct_node(scene, ct_folder)
+    segmentation = logic.newSegmentation(ct)
+    segment_id, figures = logic.addPresetSegment(ct, segmentation, "bone")
+    from MedPrintLib.segmentation_node import set_segment_from_mask
+    from MedPrintLib.volume_node import volume_from_node
+
+    volume = volume_from_node(ct)
+    mask = mask_from_segment(segmentation, segment_id, volume.ijk_to_lps, volume.shape)
+    kept = mask.copy()
+    kept[:, :, : volume.shape[2] // 2] = False  # erase one side (i < half)
+    set_segment_from_mask(segmentation, kept, volume.ijk_to_lps, "bone", segment_id=segment_id)
+    model = scene.AddNewNodeByClass("vtkMRMLModelNode")
+    made = logic.makeModel(ct, model, ModelSettings(), segmentation, segment_id)
+    assert made["voxels"] == int(kept.sum()) < figures["voxels"]
+    assert made["watertight"]
+    bounds = [0.0] * 6
+    model.GetRASBounds(bounds)
+    half_ras = (volume.ijk_to_ras @ [volume.shape[2] / 2 - 1, 0, 0, 1])[0]
+    assert bounds[1] <= half_ras + 1.0 or bounds[0] >= half_ras - 1.0  # only one side of the cut
+
+
+def test_without_a_segment_the_model_is_the_presets(module, ct_folder):
+    scene = slicer.mrmlScene
+    logic = module.MedPrintLogic()
+    ct = _ct_node(scene, ct_folder)
+    model = scene.AddNewNodeByClass("vtkMRMLModelNode")
+    made = logic.makeModel(ct, model, ModelSettings(preset="bone", smoothing=0.2))
+    reference = make_model(load_volume(ct_folder), ModelSettings(preset="bone", smoothing=0.2))
+    assert made["triangles"] == reference.stats["triangles"] == model.GetPolyData().GetNumberOfPolys()
+
+
+def test_segment_editor_node_is_a_scene_singleton(module):
+    logic = module.MedPrintLogic()
+    node = logic.getSegmentEditorNode()
+    assert node.IsA("vtkMRMLSegmentEditorNode") and node is logic.getSegmentEditorNode()
