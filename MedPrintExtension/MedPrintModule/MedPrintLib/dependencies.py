@@ -17,6 +17,7 @@ PACKAGES = {
     "manifold3d": "manifold3d>=2.4",
     "serial": "pyserial>=3.5",
     "requests": "requests>=2.28",
+    "pydantic": "pydantic>=2.0",
 }
 
 #: what each step of the workflow needs beyond what Slicer ships (numpy, scipy, vtk, pydicom)
@@ -24,8 +25,8 @@ FEATURES = {
     "model": (),
     "export": ("trimesh",),
     "guide": ("trimesh", "manifold3d"),
-    "print": ("requests", "serial"),
-    "registry": ("requests",),
+    "print": ("requests", "serial", "trimesh"),
+    "registry": ("requests", "pydantic"),
 }
 
 
