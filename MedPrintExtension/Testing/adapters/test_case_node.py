@@ -124,3 +124,22 @@ def test_model_from_a_segment_is_recorded_in_the_case_in_lps(tmp_path, segmentat
     assert model["volume_cm3"] == pytest.approx(on_disk.volume_mm3() / 1000.0, rel=1e-4)
     assert model["watertight"] is True and model["settings"]["smoothing"] == 0.3
     assert reopened.source["shape_kji"] == list(shape)
+
+
+def test_step_models_finds_every_stl_a_step_recorded(tmp_path):
+    from MedPrintLib.case_node import step_models
+    from medprint.mesh import Mesh, write_stl
+    from medprint.workflow import create_case
+
+    case = create_case(tmp_path, "guide-1")
+    tetra = Mesh(np.array([[0, 0, 0], [10, 0, 0], [0, 10, 0], [0, 0, 10]], float),
+                 np.array([[0, 2, 1], [0, 1, 3], [0, 3, 2], [1, 2, 3]]))
+    write_stl(tetra, case.path("guide", "guide-1-guide.stl"))
+    write_stl(tetra, case.path("guide", "parts", "sleeve.STL"))
+    case.results["guide"] = {"file": "guide/guide-1-guide.stl", "report": "guide/report.json",
+                             "parts": [{"file": "guide/parts/sleeve.STL"}, {"file": "guide/missing.stl"}],
+                             "again": "guide/guide-1-guide.stl", "volume_cm3": 1.5}
+    found = step_models(case, "guide")
+    assert [name for name, _ in found] == ["guide-1-guide", "sleeve"]
+    assert all(mesh.volume_mm3() == pytest.approx(1000 / 6, rel=1e-6) for _, mesh in found)
+    assert step_models(case, "export") == []

@@ -158,3 +158,32 @@ def test_segment_editor_node_is_a_scene_singleton(module):
     logic = module.MedPrintLogic()
     node = logic.getSegmentEditorNode()
     assert node.IsA("vtkMRMLSegmentEditorNode") and node is logic.getSegmentEditorNode()
+
+
+def test_later_steps_run_from_slicer_on_the_case(module, ct_folder, tmp_path, monkeypatch):
+    """Each later step whose core has landed (not the guide: it needs markups on the bone) runs through
+    MedPrintLogic.runStep on the case the Model step wrote; the case records it and every STL it wrote
+    appears in the scene. No registry is configured, so nothing leaves the machine."""
+    from MedPrintLib.case_node import step_models
+    from medprint.workflow import STEP_RUNNERS
+
+    monkeypatch.setenv("MEDPRINT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("MEDPRINT_CONFIG_DIR", str(tmp_path / "config"))
+    for variable in ("MEDPRINT_REGISTRY_URL", "MEDPRINT_REGISTRY_SITE", "MEDPRINT_REGISTRY_TOKEN"):
+        monkeypatch.delenv(variable, raising=False)
+    scene = slicer.mrmlScene
+    logic = module.MedPrintLogic()
+    ct = _ct_node(scene, ct_folder)
+    case = create_case(tmp_path / "case", "abdomen-2")
+    logic.makeModel(ct, scene.AddNewNodeByClass("vtkMRMLModelNode"), ModelSettings(), case=case)
+    steps = [step for step in module.LATER_STEPS if step in STEP_RUNNERS and step != "guide"]
+    assert steps, "no later step's core has registered a runner yet"
+    for step in steps:
+        models_before = scene.GetNumberOfNodesByClass("vtkMRMLModelNode")
+        fractions = []
+        summary = logic.runStep(case, step, lambda fraction, message: fractions.append(fraction))
+        recorded = open_case(case.folder)
+        assert summary and recorded.steps[step] in ("done", "skipped"), step
+        assert all(0.0 <= f <= 1.0 for f in fractions), step
+        shown = scene.GetNumberOfNodesByClass("vtkMRMLModelNode") - models_before
+        assert shown == len(step_models(recorded, step)), step
