@@ -1,0 +1,108 @@
+"""Render the README's pictures from what MedPrint's own tools make of the built-in demo CT.
+
+Runs the guided workflow (``medprint.workflow``: model, then every registered later step) on the
+demo CT into a case folder, then renders each step's STL files with VTK, off screen (EGL or OSMesa,
+no display needed), seen from the front (anterior) in LPS millimetres. Writes ``<out>/<name>.png``.
+
+    python MedPrintExtension/Resources/Screenshots/render_pictures.py [--out FOLDER] [--case FOLDER]
+"""
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parents[1] / "MedPrintModule"))
+
+from MedPrintLib.case_node import step_models  # noqa: E402
+from medprint import workflow  # noqa: E402
+from medprint.mesh import Mesh, read_stl  # noqa: E402
+
+DEMO_CT = HERE.parents[1] / "MedPrintModule" / "medprint" / "data" / "demo_ct"
+BONE = (0.89, 0.85, 0.79)
+PART_COLORS = [(0.20, 0.55, 0.85), (0.90, 0.45, 0.15), (0.35, 0.70, 0.35), (0.75, 0.30, 0.60)]
+
+
+def render(parts: list, path: Path, size=(900, 700), azimuth: float = 0.0, elevation: float = 10.0) -> Path:
+    """Render ``(Mesh, rgb, opacity)`` parts (LPS mm) to a PNG, camera in front of the patient."""
+    import vtkmodules.vtkRenderingOpenGL2  # noqa: F401  (registers the OpenGL back end)
+    from vtkmodules.vtkFiltersCore import vtkPolyDataNormals
+    from vtkmodules.vtkIOImage import vtkPNGWriter
+    from vtkmodules.vtkRenderingCore import (vtkActor, vtkPolyDataMapper, vtkRenderer, vtkRenderWindow,
+                                             vtkWindowToImageFilter)
+
+    renderer = vtkRenderer()
+    renderer.SetBackground(1.0, 1.0, 1.0)
+    for mesh, color, opacity in parts:
+        normals = vtkPolyDataNormals()
+        normals.SetInputData(mesh.in_space("LPS").to_polydata())
+        normals.SetFeatureAngle(60.0)
+        mapper = vtkPolyDataMapper()
+        mapper.SetInputConnection(normals.GetOutputPort())
+        actor = vtkActor()
+        actor.SetMapper(mapper)
+        actor.GetProperty().SetColor(*color)
+        actor.GetProperty().SetOpacity(opacity)
+        actor.GetProperty().SetSpecular(0.2)
+        renderer.AddActor(actor)
+    points = np.vstack([mesh.in_space("LPS").vertices for mesh, _, _ in parts])
+    center = (points.min(axis=0) + points.max(axis=0)) / 2
+    camera = renderer.GetActiveCamera()
+    camera.SetFocalPoint(*center)
+    camera.SetPosition(*(center + [0.0, -1000.0, 0.0]))  # anterior is -y in LPS
+    camera.SetViewUp(0.0, 0.0, 1.0)
+    camera.Azimuth(azimuth)
+    camera.Elevation(elevation)
+    renderer.ResetCamera()
+    camera.Zoom(1.4)
+
+    window = vtkRenderWindow()
+    window.SetOffScreenRendering(1)
+    window.SetMultiSamples(8)
+    window.SetSize(*size)
+    window.AddRenderer(renderer)
+    window.Render()
+    grab = vtkWindowToImageFilter()
+    grab.SetInput(window)
+    grab.Update()
+    writer = vtkPNGWriter()
+    writer.SetFileName(str(path))
+    writer.SetInputConnection(grab.GetOutputPort())
+    writer.Write()
+    return path
+
+
+def build_case(folder: Path) -> workflow.Case:
+    """The demo: bone model of the demo CT, then every later step that has a runner."""
+    case = workflow.create_case(folder, "demo")
+    workflow.run_case(case, DEMO_CT)
+    for step in workflow.STEP_RUNNERS:
+        print(f"{step}: {workflow.run_later_step(case, step)}")
+    return workflow.open_case(folder)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=HERE, help="folder for the PNG files")
+    parser.add_argument("--case", type=Path, help="an existing case folder (default: run the demo anew)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as scratch:
+        os.environ.setdefault("MEDPRINT_DATA_DIR", str(Path(scratch) / "data"))  # keep the user's outbox clean
+        case = workflow.open_case(args.case) if args.case else build_case(Path(scratch) / "case")
+        bone: Mesh = read_stl(case.path(case.results["model"]["file"]))
+        written = [render([(bone, BONE, 1.0)], args.out / "1.png")]
+        for step in workflow.STEPS[2:]:
+            parts = step_models(case, step)
+            if parts:
+                colored = [(mesh, PART_COLORS[i % len(PART_COLORS)], 1.0) for i, (_, mesh) in enumerate(parts)]
+                written.append(render([(bone, BONE, 0.55), *colored], args.out / f"{step}.png", azimuth=-25.0))
+    for path in written:
+        print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()
