@@ -35,7 +35,8 @@ class HttpClient:
             raise PrinterError(f"Cannot reach {self.kind} at {self.base_url}.",
                                hint=f"check that {self.kind} is running and the address is right",
                                detail=str(exc)) from None
-        if reply.status_code in (401, 403):
+        # OctoPrint takes a POST without a valid key for a browser session and fails its CSRF check
+        if reply.status_code in (401, 403) or (reply.status_code == 400 and "CSRF" in reply.text):
             raise PrinterError(f"{self.kind} at {self.base_url} refused MedPrint's credentials "
                                f"(HTTP {reply.status_code}).",
                                hint=f"check the API key or password of printer '{self.name}' "

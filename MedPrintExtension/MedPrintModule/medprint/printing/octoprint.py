@@ -21,6 +21,8 @@ class OctoPrintPrinter:
     def __init__(self, name: str, url: str, api_key: str, timeout_s: float = 10.0):
         self.name = name
         self.http = HttpClient(name, "OctoPrint", url, timeout_s, headers={"X-Api-Key": api_key})
+        self._job_ran = False  # our job was seen printing or was cancelled (OctoPrint then forgets its progress)
+        self._last_pct: Optional[float] = None
 
     def check(self) -> dict:
         """The server's version (also checks the key); raises PrinterError."""
@@ -37,11 +39,13 @@ class OctoPrintPrinter:
                 "POST", "/api/files/local", ok=(201,),
                 files={"file": (remote_name, f, "application/octet-stream")},
                 data={"select": "true", "print": "true"} if start else {})
+        self._job_ran, self._last_pct = False, None
         return reply.json()["files"]["local"]["name"]
 
     def start(self, remote_name: str) -> None:
         self.http.request("POST", f"/api/files/local/{remote_name}", ok=(204,),
                           json={"command": "select", "print": True})
+        self._job_ran, self._last_pct = False, None
 
     def status(self) -> PrinterStatus:
         job = self.http.request("GET", "/api/job").json()
@@ -53,14 +57,17 @@ class OctoPrintPrinter:
             state = PRINTING
         elif text.startswith(_PAUSED):
             state = PAUSED
-        elif text.startswith("Operational"):
-            state = IDLE if done is None or not name else (FINISHED if done >= 100 else CANCELLED)
+        elif text.startswith("Operational"):  # a finished job keeps 100 %, a cancelled one forgets its progress
+            state = FINISHED if done is not None and done >= 100 else (CANCELLED if self._job_ran else IDLE)
+            done = done if state == FINISHED else self._last_pct
         elif text.startswith("Offline") or text.startswith("Closed"):
             state = OFFLINE
         elif text.startswith("Error"):
             state = ERROR
         else:  # Connecting, Detecting serial connection, ...
             state = OFFLINE
+        if state in (PRINTING, PAUSED):
+            self._job_ran, self._last_pct = True, done
         return PrinterStatus(state, done, self._temperatures() if state != OFFLINE else {},
                              left, name, job.get("error") or text)
 
@@ -74,6 +81,7 @@ class OctoPrintPrinter:
 
     def cancel(self) -> None:
         self._job_command({"command": "cancel"})
+        self._job_ran = True
 
     def pause(self) -> None:
         self._job_command({"command": "pause", "action": "pause"})

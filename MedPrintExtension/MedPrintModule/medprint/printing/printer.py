@@ -66,9 +66,9 @@ def follow(printer: Printer, progress: Optional[Progress] = None, poll_s: float 
     """Poll ``printer`` until its job ends; returns the final status (finished or cancelled).
 
     Raises :class:`PrinterError` when the printer reports an error or goes offline, when the job
-    has not started within ``started_within_s``, or when ``timeout_s`` passes. Idle or cancelled
-    count only after the job was seen printing; idle then means finished (a fast job can end
-    between two polls).
+    has not started within ``started_within_s``, or when ``timeout_s`` passes. Idle counts only
+    after the job was seen printing and then means finished (a fast job can end between two polls);
+    connections report "cancelled" and "finished" only for their own job.
     """
     progress = progress or no_progress
     begin = time.monotonic()
@@ -80,7 +80,7 @@ def follow(printer: Printer, progress: Optional[Progress] = None, poll_s: float 
         if status.state in (ERROR, OFFLINE):
             raise PrinterError(f"{printer.name} stopped the job: {status.message or status.state}.",
                                hint="check the printer, then print again")
-        if status.state == FINISHED or (seen_printing and status.state in (CANCELLED, IDLE)):
+        if status.state in (FINISHED, CANCELLED) or (seen_printing and status.state == IDLE):
             final = status if status.state != IDLE else PrinterStatus(FINISHED, 100.0, status.temperatures)
             progress(1.0 if final.state == FINISHED else (final.progress_pct or 0) / 100, final.state)
             return final
