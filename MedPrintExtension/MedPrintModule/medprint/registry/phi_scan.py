@@ -20,15 +20,15 @@ _MONTH = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|a
 _PATTERNS: list[tuple[str, re.Pattern]] = [(kind, re.compile(pattern, re.IGNORECASE)) for kind, pattern in [
     ("email address", r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"),
     ("web address", r"\b(?:https?://|www\.)\S+"),
-    ("DICOM UID", r"\b\d+(?:\.\d+){3,}\b"),
     ("IP address", r"\b\d{1,3}(?:\.\d{1,3}){3}\b"),
+    ("DICOM UID", r"\b\d+(?:\.\d+){3,}\b"),
     ("social security number", r"\b\d{3}-\d{2}-\d{4}\b"),
     ("phone number", r"(?<![\w-])(?:\+?\d{1,3}[\s.-]?)?\(?\d{3}\)?[\s.-]?\d{3}[\s.-]?\d{4}\b"),
     ("date", r"\b\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4}\b"),
     ("date", r"\b(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\b"),
     ("date", rf"\b{_MONTH}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?\b(?:,?\s+\d{{4}})?"),
     ("date", rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}\b\.?(?:,?\s+\d{{4}})?"),
-    ("age over 89", r"\b(?:9\d|1[0-4]\d)[\s-]*(?:years?|yrs?|y/?o)\b"),
+    ("age over 89", r"\b(?:9\d|1[0-4]\d)[\s-]*(?:years?|yrs?|y/?o)\b(?:[\s-]*old)?"),
     ("age over 89", r"\baged?\s+(?:9\d|1[0-4]\d)\b"),
     ("identifier", r"\b(?:MRN|MR#|ID|acc(?:ession)?|DOB|SSN|account|acct)\b\s*(?:no\.?|number|#)?\s*[:#]?\s*"
                    r"[A-Za-z]*\d[\w-]*"),

@@ -1,0 +1,117 @@
+"""The "register" workflow step: on the demo CT with no registry (no network at all), with an
+unreachable registry (bounded time), and on a phantom DICOM series sent to the real server with no
+patient name, ID, UID or date in the payload, the outbox, the logs or the stored rows."""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import time
+
+import pydicom
+import pytest
+from sqlalchemy import select
+
+from medprint.cli import DEMO_CT
+from medprint.phantom import PATIENT_ID, PATIENT_NAME, demo_phantom
+from medprint.registry.outbox import Outbox
+from medprint.registry.schema import CaseRecord
+from medprint.registry.server.db import cases
+from medprint.registry.step import run_register
+from medprint.workflow import create_case, open_case, run_case
+from registry_services import free_port
+
+
+@pytest.fixture
+def user_dirs(tmp_path, monkeypatch):
+    """Empty user data and config folders, no registry in the environment."""
+    monkeypatch.setenv("MEDPRINT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("MEDPRINT_CONFIG_DIR", str(tmp_path / "config"))
+    for name in ("URL", "SITE", "TOKEN"):
+        monkeypatch.delenv(f"MEDPRINT_REGISTRY_{name}", raising=False)
+    return tmp_path
+
+
+@pytest.fixture(scope="module")
+def demo_case(tmp_path_factory):
+    case = create_case(tmp_path_factory.mktemp("case"), "demo")
+    run_case(case, DEMO_CT)
+    return case.folder
+
+
+def test_without_registry_the_record_is_queued_and_nothing_touches_the_network(demo_case, user_dirs, monkeypatch):
+    connections = []
+    real_connect = socket.socket.connect
+    monkeypatch.setattr(socket.socket, "connect", lambda self, addr: (connections.append(addr), real_connect(self, addr)))
+    case = open_case(demo_case)
+    summary = run_register(case, lambda f, m: None)
+    assert connections == []
+    assert summary == "0559T x1; queued (no registry configured)"
+    result = open_case(demo_case).results["register"]
+    assert result["status"] == "queued (no registry configured)"
+    assert result["cpt"] == [{"code": "0559T", "units": 1}]
+    assert any("no printed model" in w for w in result["warnings"])
+    outbox = Outbox(user_dirs / "data" / "registry-outbox.sqlite3")
+    entries = outbox.entries()
+    assert [e.case_id for e in entries] == [result["case_id"]] and entries[0].status == "pending"
+    record = CaseRecord.model_validate_json(entries[0].payload)
+    assert record.imaging.source_imaging[0].modality == "CT"
+    assert record.imaging.source_imaging[0].slice_thickness_mm == pytest.approx(case.source["slice_thickness_mm"])
+    assert record.patient.age_band == "unknown" and record.assessment.usefulness == "unknown"
+    on_disk = json.loads((demo_case / "registry" / "case-record.json").read_text())
+    assert on_disk == record.model_dump(mode="json")
+    # running the step again keeps the case ID and queues nothing new
+    run_register(open_case(demo_case), lambda f, m: None)
+    assert open_case(demo_case).results["register"]["case_id"] == result["case_id"]
+    assert [e.status for e in outbox.entries()] == ["pending"]
+
+
+def test_unreachable_registry_leaves_the_record_queued_quickly(demo_case, user_dirs, monkeypatch):
+    monkeypatch.setenv("MEDPRINT_REGISTRY_URL", f"http://127.0.0.1:{free_port()}")
+    monkeypatch.setenv("MEDPRINT_REGISTRY_SITE", "site-x")
+    monkeypatch.setenv("MEDPRINT_REGISTRY_TOKEN", "mps_secret-token-value")
+    started = time.monotonic()
+    summary = run_register(open_case(demo_case), lambda f, m: None)
+    assert time.monotonic() - started < 10
+    assert "queued (registry unreachable" in summary
+    entry = Outbox(user_dirs / "data" / "registry-outbox.sqlite3").entries()[0]
+    assert entry.status == "pending" and entry.attempts == 1
+    assert "mps_secret-token-value" not in (demo_case / "case.json").read_text()
+
+
+def test_no_phi_from_the_source_dicom_reaches_payload_outbox_logs_or_server(server, engine, site, tmp_path,
+                                                                            user_dirs, monkeypatch, caplog):
+    files = demo_phantom(tmp_path / "dicom")
+    header = pydicom.dcmread(files[0], stop_before_pixels=True)
+    identifiers = {PATIENT_NAME, PATIENT_ID, *PATIENT_NAME.split("^")}
+    for keyword in ("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID", "FrameOfReferenceUID",
+                    "StudyDate", "SeriesDate", "ContentDate", "AcquisitionDate", "AccessionNumber", "StudyID",
+                    "InstitutionName", "DeviceSerialNumber", "PatientBirthDate"):
+        value = str(header.get(keyword, "") or "")
+        if len(value) >= 4:
+            identifiers.add(value)
+    assert {str(header.PatientName), header.PatientID, header.StudyInstanceUID} <= identifiers
+    monkeypatch.setenv("MEDPRINT_REGISTRY_URL", server.url)
+    monkeypatch.setenv("MEDPRINT_REGISTRY_SITE", site[0])
+    monkeypatch.setenv("MEDPRINT_REGISTRY_TOKEN", site[1])
+    caplog.set_level(logging.DEBUG)
+    messages = []
+    case = create_case(tmp_path / "case", "phi-check")
+    run_case(case, tmp_path / "dicom", progress=lambda f, m: messages.append(m))
+    summary = run_register(open_case(case.folder), lambda f, m: messages.append(m))
+    assert summary.endswith("; sent")
+
+    outbox_file = user_dirs / "data" / "registry-outbox.sqlite3"
+    payloads = [e.payload.decode() for e in Outbox(outbox_file).entries()]
+    with engine.connect() as conn:
+        stored = [r.payload for r in conn.execute(select(cases.c.payload).where(cases.c.site_id == site[0]))]
+    assert len(stored) == 1 and json.loads(stored[0])["case_id"] == json.loads(payloads[0])["case_id"]
+    outbox_bytes = b"".join(p.read_bytes() for p in outbox_file.parent.iterdir())
+    texts = {"payload": "".join(payloads), "stored rows": "".join(stored),
+             "case record": (case.folder / "registry" / "case-record.json").read_text(),
+             "logs": caplog.text + "\n".join(messages), "server log": server.log_file.read_text()}
+    for where, text in texts.items():
+        leaked = sorted(value for value in identifiers if value in text)
+        assert leaked == [], f"{leaked} reached the {where}"
+    assert [v for v in (PATIENT_NAME, PATIENT_ID, *PATIENT_NAME.split("^")) if v.encode() in outbox_bytes] == []
