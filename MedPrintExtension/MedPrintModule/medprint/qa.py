@@ -167,7 +167,7 @@ def check_mesh(mesh: Mesh, settings: QASettings = QASettings(),
         progress(fraction, name)
 
     progress(0.0, "topology")
-    mesh = merge_coincident(mesh)
+    mesh, _ = merge_coincident(mesh)
     faces = mesh.faces
     e = edges(mesh)
     geometry = face_geometry(mesh)
@@ -178,10 +178,10 @@ def check_mesh(mesh: Mesh, settings: QASettings = QASettings(),
     n_shells, shell = shells(mesh, e)
     lap("topology", 0.2)
 
-    a, b, c = (mesh.vertices[faces[:, n]] for n in range(3))
-    signed = np.einsum("ij,ij->i", a, _cross(b, c)) / 6.0
-    shell_volume = np.bincount(shell, weights=signed, minlength=n_shells)
-    inverted, tiny = _odd_shells(mesh, shell, shell_volume, settings.tiny_shell_mm3)
+    shell_volume = shell_volumes(mesh, shell, n_shells)
+    inverted, tiny = odd_shells(mesh, shell, shell_volume, settings.tiny_shell_mm3)
+    centroids = mesh.vertices[faces].mean(axis=1)
+    inverted, tiny = ([_shell_region(centroids[shell == s], shell_volume[s]) for s in ids] for ids in (inverted, tiny))
     holes = _holes(mesh, e)
     lap("shells and holes", 0.3)
 
@@ -200,7 +200,7 @@ def check_mesh(mesh: Mesh, settings: QASettings = QASettings(),
         space=mesh.space, vertices=len(mesh.vertices), triangles=len(faces),
         watertight=bool(len(faces) and not e.boundary.any() and not e.non_manifold.any()
                         and not e.misoriented.any()),
-        shells=n_shells, volume_mm3=round(float(signed.sum()), 3), area_mm2=round(float(area.sum()), 3),
+        shells=n_shells, volume_mm3=round(float(shell_volume.sum()), 3), area_mm2=round(float(area.sum()), 3),
         bbox_min_mm=_r(lo), bbox_max_mm=_r(hi), size_mm=_r(hi - lo), printer=settings.printer.to_dict(),
         fits_build_volume=settings.printer.fits(hi - lo),
         degenerate_faces=int(degenerate.sum()), duplicate_faces=int(duplicate.sum()),
@@ -230,23 +230,25 @@ def _duplicate_faces(faces: np.ndarray) -> np.ndarray:
     return duplicate
 
 
-def _odd_shells(mesh: Mesh, shell: np.ndarray, volume: np.ndarray, tiny_mm3: float
-                ) -> tuple[list[Region], list[Region]]:
-    """Inside-out shells (negative volume and not a cavity: no larger outward shell's box holds
-    them) and debris shells (|volume| below ``tiny_mm3``), as regions of their face centroids."""
+def shell_volumes(mesh: Mesh, shell: np.ndarray, count: int) -> np.ndarray:
+    """Signed volume (mm³) enclosed by each of ``count`` shells (``shell``: index per face)."""
+    a, b, c = (mesh.vertices[mesh.faces[:, n]] for n in range(3))
+    return np.bincount(shell, weights=np.einsum("ij,ij->i", a, _cross(b, c)) / 6.0, minlength=count)
+
+
+def odd_shells(mesh: Mesh, shell: np.ndarray, volume: np.ndarray, tiny_mm3: float
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of inside-out shells (negative volume and not a cavity: no larger outward shell's
+    box holds them) and of debris shells (|volume| below ``tiny_mm3``)."""
     centroids = mesh.vertices[mesh.faces].mean(axis=1)
     lo = np.full((len(volume), 3), np.inf)
     hi = np.full((len(volume), 3), -np.inf)
     np.minimum.at(lo, shell, centroids)
     np.maximum.at(hi, shell, centroids)
-    inverted, tiny = [], []
-    for s in np.flatnonzero((np.abs(volume) < tiny_mm3) | (volume < 0)):
-        region = _shell_region(centroids[shell == s], volume[s])
-        if abs(volume[s]) < tiny_mm3:
-            tiny.append(region)
-        elif not np.any((volume > -volume[s]) & np.all(lo <= lo[s], axis=1) & np.all(hi >= hi[s], axis=1)):
-            inverted.append(region)
-    return inverted, tiny
+    tiny = np.flatnonzero(np.abs(volume) < tiny_mm3)
+    inverted = [s for s in np.flatnonzero((volume < 0) & (np.abs(volume) >= tiny_mm3))
+                if not np.any((volume > -volume[s]) & np.all(lo <= lo[s], axis=1) & np.all(hi >= hi[s], axis=1))]
+    return np.array(inverted, dtype=np.int64), tiny
 
 
 def _shell_region(points: np.ndarray, volume: float) -> Region:

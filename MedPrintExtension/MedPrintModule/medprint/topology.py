@@ -15,14 +15,26 @@ from scipy.sparse.csgraph import connected_components
 from .mesh import Mesh
 
 
-def merge_coincident(mesh: Mesh, tolerance_mm: float = 0.0) -> Mesh:
+def merge_coincident(mesh: Mesh, tolerance_mm: float = 0.0) -> tuple[Mesh, np.ndarray]:
     """The mesh with vertices closer than ``tolerance_mm`` (on a grid of that size; 0: identical)
-    merged into one, unused vertices dropped. Faces keep their order."""
+    merged into one (the first of them kept, in the original order), faces in their order; and the
+    new index of each old vertex."""
     keys = mesh.vertices if tolerance_mm <= 0 else np.round(mesh.vertices / tolerance_mm)
-    unique, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
-    if len(unique) == len(mesh.vertices):
+    _, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+    if len(first) == len(mesh.vertices):
+        return mesh, np.arange(len(mesh.vertices))
+    rank = np.empty(len(first), dtype=np.int64)
+    rank[np.argsort(first)] = np.arange(len(first))
+    inverse = rank[inverse.ravel()]
+    return Mesh(mesh.vertices[np.sort(first)], inverse[mesh.faces], mesh.space), inverse
+
+
+def compact(mesh: Mesh) -> Mesh:
+    """The mesh without the vertices no face uses."""
+    used, inverse = np.unique(mesh.faces, return_inverse=True)
+    if len(used) == len(mesh.vertices):
         return mesh
-    return Mesh(mesh.vertices[first], inverse.ravel()[mesh.faces], mesh.space)
+    return Mesh(mesh.vertices[used], inverse.reshape(-1, 3), mesh.space)
 
 
 @dataclass(frozen=True, eq=False)
