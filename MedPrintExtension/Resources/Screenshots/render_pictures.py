@@ -76,6 +76,39 @@ def render(parts: list, path: Path, size=(900, 700), azimuth: float = 0.0, eleva
     return path
 
 
+def render_dashboard(case: workflow.Case, scratch: Path, path: Path, months: int = 6) -> Path:
+    """The registry dashboard (``medprint.registry.server.dashboard``) over a scratch SQLite registry
+    holding the demo's de-identified case record, submitted once a month for ``months`` months,
+    photographed by headless Chromium (a local file: no network)."""
+    import json
+    import shutil
+    import subprocess
+    from datetime import datetime, timezone
+
+    from medprint.registry.deid import new_case_id
+    from medprint.registry.schema import CaseRecord
+    from medprint.registry.server import dashboard, store
+    from medprint.registry.server.auth import add_site
+    from medprint.registry.server.db import make_engine
+    from medprint.registry.server.migrate import upgrade
+
+    url = f"sqlite:///{scratch / 'registry.sqlite3'}"
+    upgrade(url)
+    engine = make_engine(url)
+    add_site(engine, "demo-site", "Demo site")
+    record = CaseRecord.model_validate(json.loads(case.path("registry", "case-record.json").read_text()))
+    for month in range(1, months + 1):
+        one = record.model_copy(update={"case_id": new_case_id(), "site": "demo-site"})
+        store.insert_case(engine, "demo-site", f"demo-{month:04d}", one, now=datetime(2026, month, 15, tzinfo=timezone.utc))
+    page = scratch / "dashboard.html"
+    page.write_text(dashboard.render(dashboard.figures(*store.aggregates(engine, None)), "all sites"))
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    subprocess.run([chromium, "--headless=new", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+                    "--window-size=1100,1000", f"--screenshot={path}", page.as_uri()],
+                   check=True, capture_output=True, timeout=120)
+    return path
+
+
 def build_case(folder: Path) -> workflow.Case:
     """The demo: bone model of the demo CT, then every later step that has a runner."""
     case = workflow.create_case(folder, "demo")
@@ -100,6 +133,8 @@ def main() -> None:
             if parts:
                 colored = [(mesh, PART_COLORS[i % len(PART_COLORS)], 1.0) for i, (_, mesh) in enumerate(parts)]
                 written.append(render([(bone, BONE, 0.55), *colored], args.out / f"{step}.png", azimuth=-25.0))
+        if case.path("registry", "case-record.json").is_file():
+            written.append(render_dashboard(case, Path(scratch), args.out / "dashboard.png"))
     for path in written:
         print(f"wrote {path}")
 
