@@ -199,6 +199,7 @@ class MedPrintWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self.ui.segmentEditorWidget.removeViewObservations()
 
     def onSceneEndClose(self, caller, event) -> None:
+        self._messages = {}
         self.ui.segmentEditorWidget.setMRMLSegmentEditorNode(self.logic.getSegmentEditorNode())
         if self.parent.isEntered:
             self.initializeParameterNode()
@@ -224,15 +225,16 @@ class MedPrintWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
     # ------------------------------------------------------------------ status
 
     def _openCase(self):
-        """The case the parameter node points at, if its folder already holds one (never creates it)."""
+        """(case, status text): the case the parameter node points at if its folder already holds one
+        (never creates it), or None and what the folder is."""
         folder = self._parameterNode.parameterNode.GetParameter(case_node.CASE_FOLDER)
         if folder in ("", ".") or not (Path(folder) / "case.json").is_file():
-            return None
+            return None, _("Choose a folder and a label: the case is created there on the first step.")
         try:
-            return workflow.open_case(folder)
+            case = workflow.open_case(folder)
         except MedPrintError as error:
-            self.ui.caseStatusLabel.text = error.message
-            return None
+            return None, error.message
+        return case, _("Case '{label}' in {folder}").format(label=case.label, folder=case.folder)
 
     def _updateGui(self, caller=None, event=None) -> None:
         parameters = self._parameterNode
@@ -249,9 +251,7 @@ class MedPrintWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         if editor.sourceVolumeNode() is not parameters.inputVolume:
             editor.setSourceVolumeNode(parameters.inputVolume)
 
-        case = self._openCase()
-        self.ui.caseStatusLabel.text = (_("Case '{label}' in {folder}").format(label=case.label, folder=case.folder)
-                                        if case else _("A new case is created in the folder on the first step."))
+        case, self.ui.caseStatusLabel.text = self._openCase()
         modelDone = bool(case and case.steps.get("model") == "done")
         for step, (section, status, nextButton) in self._sections.items():
             reason = workflow.UNAVAILABLE.get(step) if step in LATER_STEPS else None
@@ -337,8 +337,8 @@ class MedPrintWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         segmentId = self.ui.segmentEditorWidget.currentSegmentID() if parameters.segmentation else ""
         parameters.segmentId = segmentId or ""
 
-        def make(progress):
-            case = self.logic.caseOf(parameters)
+        def make(progress):  # without a case folder the model is made but not saved
+            case = self.logic.caseOf(parameters) if str(parameters.caseFolder) not in ("", ".") else None
             return self.logic.makeModel(parameters.inputVolume, parameters.outputModel,
                                         case_node.model_settings_from_parameters(parameters.parameterNode),
                                         parameters.segmentation, parameters.segmentId, case, progress)
