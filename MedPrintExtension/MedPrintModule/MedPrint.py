@@ -539,9 +539,24 @@ class MedPrintTest(ScriptedLoadableModuleTest):
         case = workflow.open_case(case.folder)
         self.assertEqual(case.steps["model"], "done")
         self.assertTrue(case.path(case.results["model"]["file"]).is_file())
-        for step in LATER_STEPS:  # every step whose core has landed; a guide needs markups on the bone
-            if step in workflow.UNAVAILABLE or step == "guide":
-                continue
-            self.delayDisplay(f"{step}: " + logic.runStep(case, step))
-            self.assertIn(workflow.open_case(case.folder).steps[step], ("done", "skipped"))
+        # every later step whose core has landed (a guide needs markups on the bone), with the user's
+        # printers and registry out of reach: a self-test must not print or submit anything
+        import os
+
+        isolated = {"MEDPRINT_CONFIG_DIR": str(case.path("selftest-config")),
+                    "MEDPRINT_DATA_DIR": str(case.path("selftest-data"))}
+        saved = {name: os.environ.pop(name, None) for name in (*isolated, "MEDPRINT_REGISTRY_URL",
+                                                                "MEDPRINT_REGISTRY_SITE", "MEDPRINT_REGISTRY_TOKEN")}
+        os.environ.update(isolated)
+        try:
+            for step in LATER_STEPS:
+                if step in workflow.UNAVAILABLE or step == "guide":
+                    continue
+                self.delayDisplay(f"{step}: " + logic.runStep(case, step))
+                self.assertIn(workflow.open_case(case.folder).steps[step], ("done", "skipped"))
+        finally:
+            for name, value in saved.items():
+                os.environ.pop(name, None)
+                if value is not None:
+                    os.environ[name] = value
         self.delayDisplay("Test passed")
