@@ -9,6 +9,7 @@ the command line uses. Packages that Slicer does not ship are installed on first
 """
 
 import logging
+import os
 import time
 import traceback
 from pathlib import Path
@@ -541,8 +542,6 @@ class MedPrintTest(ScriptedLoadableModuleTest):
         self.assertTrue(case.path(case.results["model"]["file"]).is_file())
         # every later step whose core has landed (a guide needs markups on the bone), with the user's
         # printers and registry out of reach: a self-test must not print or submit anything
-        import os
-
         isolated = {"MEDPRINT_CONFIG_DIR": str(case.path("selftest-config")),
                     "MEDPRINT_DATA_DIR": str(case.path("selftest-data"))}
         saved = {name: os.environ.pop(name, None) for name in (*isolated, "MEDPRINT_REGISTRY_URL",
