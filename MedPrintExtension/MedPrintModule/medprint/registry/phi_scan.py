@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Iterable, Iterator
 
 from ..errors import InputError
@@ -39,6 +40,10 @@ _PATTERNS: list[tuple[str, re.Pattern]] = [(kind, re.compile(pattern, re.IGNOREC
     ("name", r"\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof)\.?\s+[A-Z][A-Za-z'-]+"),
     ("name", r"\b(?:[Pp]atient|[Pp]t|[Nn]ame)\s*(?::|is|named|called)\s*[A-Z][a-z'-]+(?:\s+[A-Z][a-z'-]+)?"),
 ]]
+
+#: All patterns in two alternations (by case sensitivity): a quick test before the detailed scan.
+_ANY = [re.compile("|".join(f"(?:{p.pattern})" for _, p in _PATTERNS if bool(p.flags & re.I) == ignore_case),
+                   re.I if ignore_case else 0) for ignore_case in (True, False)]
 
 
 @dataclass(frozen=True)
@@ -69,11 +74,14 @@ def scan_text(text: str, known: Iterable[str] = ()) -> list[PhiSpan]:
     """All suspected identifiers in ``text``, by start offset; ``known`` adds exact strings to look for
     (case-insensitive; for DICOM names each ``^``-separated component of 3+ characters)."""
     spans = {}
+    terms = _known_terms(known)
+    if not terms and not any(p.search(text) for p in _ANY):
+        return []
     for kind, pattern in _PATTERNS:
         for m in pattern.finditer(text):
             spans.setdefault((m.start(), m.end()), PhiSpan(kind, m.start(), m.end(), m.group()))
     lowered = text.lower()
-    for item in _known_terms(known):
+    for item in terms:
         for m in re.finditer(re.escape(item.lower()), lowered):
             spans.setdefault((m.start(), m.end()), PhiSpan("known identifier", m.start(), m.end(),
                                                            text[m.start():m.end()]))
@@ -106,10 +114,32 @@ def iter_strings(data, path: str = "") -> Iterator[tuple[str, str]]:
 _STRUCTURED = re.compile(r"^(schema_version|site|case_id|cpt\[\d+\]\.code|digital_model\.software)$")
 
 
+@lru_cache(maxsize=1)
+def _vocabulary() -> frozenset:
+    """Every fixed value of the record schema (enumerations such as "anatomic_model" or "60-69")."""
+    from .schema import json_schema
+    values = set()
+
+    def walk(node):
+        if isinstance(node, dict):
+            values.update(v for v in node.get("enum", []) if isinstance(v, str))
+            if isinstance(node.get("const"), str):
+                values.add(node["const"])
+            for child in node.values():
+                walk(child)
+        elif isinstance(node, list):
+            for child in node:
+                walk(child)
+    walk(json_schema())
+    return frozenset(values)
+
+
 def scan_payload(data: dict, known: Iterable[str] = ()) -> list[tuple[str, PhiSpan]]:
-    """Suspected identifiers in every free-text string of a record's JSON (field path, span)."""
-    known = list(known)
-    return [(path, span) for path, text in iter_strings(data) if not _STRUCTURED.match(path)
+    """Suspected identifiers in every free-text string of a record's JSON (field path, span);
+    generated IDs and the schema's fixed vocabulary are not free text."""
+    known, vocabulary = list(known), _vocabulary()
+    return [(path, span) for path, text in iter_strings(data)
+            if not _STRUCTURED.match(path) and (known or text not in vocabulary)
             for span in scan_text(text, known)]
 
 
