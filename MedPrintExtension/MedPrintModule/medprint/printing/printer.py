@@ -1,6 +1,6 @@
 """One protocol for every printer connection, the job states it reports, and following a job.
 
-``upload(file) -> remote name``, ``start(remote name)``, ``status() -> PrinterStatus``,
+``upload(file, remote name, start) -> remote name``, ``start(remote name)``, ``status() -> PrinterStatus``,
 ``cancel()``, ``pause()``, ``resume()``, ``close()``. Temperatures are °C, times seconds,
 progress percent (0–100).
 """
@@ -46,7 +46,7 @@ class Printer(Protocol):
 
     name: str
 
-    def upload(self, file: Path, remote_name: Optional[str] = None) -> str: ...
+    def upload(self, file: Path, remote_name: Optional[str] = None, start: bool = False) -> str: ...
 
     def start(self, remote_name: str) -> None: ...
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .. import build_volume
 from ..errors import InputError
 
 #: Gap kept between a part and the bed edge (skirt, brim), mm.
@@ -19,9 +20,12 @@ BED_MARGIN_MM = 5.0
 
 @dataclass(frozen=True)
 class PrinterProfile:
-    """A printer: technology (``FFF`` filament or ``SLA`` resin), build volume in mm, nozzle in mm."""
+    """A printer for slicing: technology (``FFF`` filament or ``SLA`` resin), build volume in mm
+    (X width, Y depth, Z height), nozzle in mm, and its maker and model for the case record."""
 
     name: str
+    make: str
+    model: str
     technology: str
     bed_mm: tuple[float, float, float]
     nozzle_mm: float = 0.4
@@ -54,14 +58,18 @@ _START_GCODE = (r"M140 S[first_layer_bed_temperature]\nM104 S[first_layer_temper
                 r"M190 S[first_layer_bed_temperature]\nM109 S[first_layer_temperature]\nG92 E0")
 _END_GCODE = r"M104 S0\nM140 S0\nM107\nG28 X0\nM84"
 
+#: Build volumes the export QA knows (medprint.build_volume) are taken from there.
+_QA_VOLUME = {name: p.size_mm for name, p in build_volume.PRINTERS.items()}
+
 PRINTERS: dict[str, PrinterProfile] = {p.name: p for p in (
-    PrinterProfile("prusa-mk4", "FFF", (250.0, 210.0, 220.0)),
-    PrinterProfile("prusa-mk3s", "FFF", (250.0, 210.0, 210.0)),
-    PrinterProfile("ender-3", "FFF", (220.0, 220.0, 250.0)),
-    PrinterProfile("octoprint-virtual", "FFF", (200.0, 200.0, 200.0)),  # OctoPrint's default profile
-    PrinterProfile("voron-350", "FFF", (350.0, 350.0, 340.0), gcode_flavor="klipper"),
-    PrinterProfile("prusa-xl", "FFF", (360.0, 360.0, 360.0)),
-    PrinterProfile("prusa-sl1s", "SLA", (127.0, 80.0, 150.0), slicer={
+    PrinterProfile("prusa-mini", "Prusa", "MINI+", "FFF", _QA_VOLUME["prusa-mini"]),
+    PrinterProfile("prusa-mk4", "Prusa", "MK4", "FFF", _QA_VOLUME["prusa-mk4"]),
+    PrinterProfile("prusa-mk3s", "Prusa", "MK3S+", "FFF", (250.0, 210.0, 210.0)),
+    PrinterProfile("ender-3", "Creality", "Ender-3", "FFF", (220.0, 220.0, 250.0)),
+    PrinterProfile("octoprint-virtual", "OctoPrint", "Virtual Printer", "FFF", (200.0, 200.0, 200.0)),
+    PrinterProfile("voron-350", "Voron", "2.4 350", "FFF", (350.0, 350.0, 340.0), gcode_flavor="klipper"),
+    PrinterProfile("prusa-xl", "Prusa", "XL", "FFF", (360.0, 360.0, 360.0)),
+    PrinterProfile("prusa-sl1s", "Prusa", "SL1S Speed", "SLA", (127.0, 80.0, 150.0), slicer={
         "display_pixels_x": "2560", "display_pixels_y": "1620", "display_orientation": "landscape"}),
 )}
 

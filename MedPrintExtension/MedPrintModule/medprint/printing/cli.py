@@ -1,0 +1,168 @@
+"""``medprint print`` and ``medprint printers list|add|test|remove``. Heavy imports stay inside the
+commands; the progress bars and error display are the main CLI's."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+out = Console()
+printers_app = typer.Typer(add_completion=False, no_args_is_help=True,
+                           help="Printers MedPrint sends jobs to (kept in the user's config folder).")
+
+
+def print_command(
+    targets: List[Path] = typer.Argument(..., help="a case folder, STL/3MF parts, or one sliced .gcode/.sl1"),
+    printer: Optional[str] = typer.Option(None, "--printer", "-p", help="configured printer to send to"),
+    profile: Optional[str] = typer.Option(None, help="printer profile to slice for (default: the printer's)"),
+    material: Optional[str] = typer.Option(None, help="PLA, PETG, resin-standard, resin-biocompatible"),
+    layer_height: Optional[float] = typer.Option(None, help="layer height, mm"),
+    infill: float = typer.Option(15.0, help="infill, percent"),
+    supports: bool = typer.Option(False, help="generate supports"),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="G-code file to write"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="stop after slicing"),
+    follow_job: bool = typer.Option(True, "--follow/--no-follow", help="follow the job until it ends"),
+):
+    """Slice (if needed), upload, start and follow a print job."""
+    from ..cli import _fail, _stages
+    from ..errors import InputError, MedPrintError
+    from .config import get_printer
+    from .gcode import format_duration
+    from .job import SLICED_SUFFIXES, prepare, send
+    from .profiles import default_material, material_profile, printer_profile, printers_that_fit
+    from .slicing import SliceSettings, part_size_mm
+
+    try:
+        config = get_printer(printer) if printer else None
+        if config is None and not dry_run:
+            raise InputError("Say which printer to send to (--printer NAME), or slice only (--dry-run).")
+        parts, label, folder = _parts(targets)
+        if profile or config:
+            chosen = printer_profile(profile or config.profile)
+        elif parts[0].suffix.lower() in SLICED_SUFFIXES:
+            chosen = printer_profile("prusa-mk4")
+        else:
+            fitting = printers_that_fit([part_size_mm(p) for p in parts])
+            chosen = fitting[0] if fitting else printer_profile("prusa-mk4")  # the slicer step explains
+        mat = material_profile(material or default_material(chosen), chosen)
+        suffix = ".gcode" if chosen.technology == "FFF" else ".sl1"
+        output = output or folder / f"{label}-{chosen.name}{suffix}"
+        with _stages() as stage:
+            sliced = prepare(parts, output, chosen, mat, SliceSettings(layer_height, infill, supports),
+                             stage("slice"))
+        est = sliced.estimates
+        table = Table(title=f"Sliced for {chosen.name} ({mat.name})", show_header=False, title_justify="left")
+        table.add_row("output", str(sliced.output))
+        table.add_row("print time", format_duration(est.print_seconds) if est.print_seconds else "unknown")
+        if est.filament_g is not None:
+            table.add_row("filament", f"{est.filament_g:.1f} g, {est.filament_mm / 1000:.2f} m")
+        if est.material_cm3 is not None:
+            table.add_row("material", f"{est.material_cm3:.1f} cm³")
+        if est.layers:
+            table.add_row("layers", str(est.layers))
+        out.print(table)
+        if dry_run:
+            out.print("Dry run: stopped after slicing.")
+            return
+        with _stages() as stage:
+            status = send(config, sliced.output, f"{label}{suffix}", follow_job, stage("print"))
+        out.print(f"{config.name}: {status.state}" + (f" ({status.message})" if status.message else ""))
+    except MedPrintError as err:
+        _fail(err)
+
+
+def _parts(targets: list[Path]) -> tuple[list[Path], str, Path]:
+    """The files to print, a label for output names, and the folder for the G-code."""
+    from ..errors import InputError
+    from ..workflow import open_case
+    from .step import case_parts
+
+    if len(targets) == 1 and targets[0].is_dir():
+        case = open_case(targets[0])
+        return case_parts(case), case.label, case.path("print")
+    missing = [t.name for t in targets if not t.is_file()]
+    if missing:
+        raise InputError(f"'{missing[0]}' does not exist.")
+    return targets, targets[0].stem, targets[0].parent
+
+
+@printers_app.command("list")
+def list_printers():
+    """The configured printers (secrets are never shown)."""
+    from ..cli import _fail
+    from ..errors import MedPrintError
+    from .config import load_printers, printers_file
+
+    try:
+        printers = load_printers()
+    except MedPrintError as err:
+        _fail(err)
+    table = Table(title=f"Printers ({printers_file()})", title_justify="left")
+    for column in ("name", "kind", "address", "profile", "credentials"):
+        table.add_column(column)
+    for p in printers.values():
+        creds = ", ".join(k for k, v in (("api key", p.api_key), ("password", p.password)) if v) or "none"
+        table.add_row(p.name, p.kind, p.address, p.profile, f"{creds} set" if creds != "none" else creds)
+    out.print(table)
+
+
+@printers_app.command("add")
+def add_printer(
+    name: str = typer.Argument(..., help="a name for the printer"),
+    kind: str = typer.Option(..., help="octoprint, moonraker, prusalink or serial"),
+    address: str = typer.Option(..., help="web address (http://...) or serial port (/dev/ttyACM0)"),
+    profile: str = typer.Option("", help="printer profile to slice for"),
+    api_key: str = typer.Option("", envvar="MEDPRINT_PRINTER_API_KEY", help="API key (or env MEDPRINT_PRINTER_API_KEY)"),
+    username: str = typer.Option("", help="user name (PrusaLink digest auth)"),
+    password: str = typer.Option("", envvar="MEDPRINT_PRINTER_PASSWORD", help="password (or env MEDPRINT_PRINTER_PASSWORD)"),
+    baudrate: int = typer.Option(115200, help="serial speed"),
+):
+    """Add or replace a printer in the user's config (mode 0600)."""
+    from ..cli import _fail
+    from ..errors import MedPrintError
+    from .config import PrinterConfig, save_printer
+
+    try:
+        path = save_printer(PrinterConfig(name, kind, address, profile, api_key, username, password, baudrate))
+    except MedPrintError as err:
+        _fail(err)
+    out.print(f"Printer '{name}' saved in {path}")
+
+
+@printers_app.command("remove")
+def remove(name: str = typer.Argument(...)):
+    """Remove a printer from the user's config."""
+    from ..cli import _fail
+    from ..errors import MedPrintError
+    from .config import remove_printer
+
+    try:
+        remove_printer(name)
+    except MedPrintError as err:
+        _fail(err)
+    out.print(f"Printer '{name}' removed")
+
+
+@printers_app.command("test")
+def test_printer(name: str = typer.Argument(...), timeout: float = typer.Option(5.0, help="seconds")):
+    """Connect to a printer and show its state and temperatures."""
+    from ..cli import _fail
+    from ..errors import MedPrintError
+    from .config import connect, get_printer
+
+    try:
+        printer = connect(get_printer(name), timeout)
+        try:
+            status = printer.status()
+        finally:
+            printer.close()
+    except MedPrintError as err:
+        _fail(err)
+    temps = ", ".join(f"{h} {a:.1f}/{t or 0:.0f}°C" for h, (a, t) in sorted(status.temperatures.items())
+                      if a is not None)
+    out.print(f"{name}: {status.state}" + (f"; {temps}" if temps else "")
+              + (f"; job {status.job} {status.progress_pct:.0f} %" if status.job and status.progress_pct else ""))

@@ -1,0 +1,120 @@
+"""Printer definitions in the user's config folder (``printers.json``, readable by the user only).
+
+Secrets (API keys, passwords) live only there: :meth:`PrinterConfig.public` is what case folders,
+logs and screens get. The folder is ``$MEDPRINT_CONFIG_DIR``, else ``$XDG_CONFIG_HOME/medprint``,
+else ``~/.config/medprint``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+from ..errors import InputError
+from .profiles import printer_profile
+
+KINDS = ("octoprint", "moonraker", "prusalink", "serial")
+SECRETS = ("api_key", "password")
+DEFAULT_PROFILE = {"octoprint": "prusa-mk4", "moonraker": "voron-350", "prusalink": "prusa-mk4",
+                   "serial": "prusa-mk4"}
+
+
+@dataclass
+class PrinterConfig:
+    """One printer: ``kind`` (one of :data:`KINDS`), ``address`` (URL, or serial port path),
+    ``profile`` (printer profile for slicing), and its credentials."""
+
+    name: str
+    kind: str
+    address: str
+    profile: str = ""
+    api_key: str = ""
+    username: str = ""
+    password: str = ""
+    baudrate: int = 115200
+
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise InputError(f"'{self.kind}' is not a printer connection MedPrint knows.",
+                             hint=f"use one of: {', '.join(KINDS)}")
+        if not self.name or not self.name.replace("-", "").replace("_", "").isalnum():
+            raise InputError(f"'{self.name}' cannot be a printer name.", hint="use letters, digits, '-' or '_'")
+        self.profile = self.profile or DEFAULT_PROFILE[self.kind]
+        printer_profile(self.profile)  # refuses unknown profiles
+        if self.kind != "serial" and not self.address.startswith(("http://", "https://")):
+            raise InputError(f"'{self.address}' is not a web address.", hint="e.g. http://octopi.local")
+
+    def public(self) -> dict:
+        """Everything but the secrets (which say only whether they are set)."""
+        data = asdict(self)
+        for key in SECRETS:
+            data[key] = "set" if data[key] else ""
+        return data
+
+    def __repr__(self) -> str:
+        return f"PrinterConfig({self.public()})"
+
+
+def config_dir() -> Path:
+    if os.environ.get("MEDPRINT_CONFIG_DIR"):
+        return Path(os.environ["MEDPRINT_CONFIG_DIR"])
+    base = os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config"
+    return Path(base) / "medprint"
+
+
+def printers_file() -> Path:
+    return config_dir() / "printers.json"
+
+
+def load_printers() -> dict[str, PrinterConfig]:
+    path = printers_file()
+    if not path.exists():
+        return {}
+    try:
+        data = json.loads(path.read_text())
+        known = {f.name for f in fields(PrinterConfig)}
+        return {p["name"]: PrinterConfig(**{k: v for k, v in p.items() if k in known}) for p in data["printers"]}
+    except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise InputError(f"The printer list {path} is damaged.", hint="fix or delete it", detail=str(exc)) from None
+
+
+def get_printer(name: str) -> PrinterConfig:
+    printers = load_printers()
+    if name not in printers:
+        raise InputError(f"There is no printer '{name}'.", hint=(
+            f"known printers: {', '.join(printers)}" if printers else "add one with: medprint printers add"))
+    return printers[name]
+
+
+def save_printer(config: PrinterConfig) -> Path:
+    """Add or replace ``config`` in the printer list."""
+    printers = load_printers()
+    printers[config.name] = config
+    return _write(printers)
+
+
+def remove_printer(name: str) -> None:
+    get_printer(name)
+    _write({k: v for k, v in load_printers().items() if k != name})
+
+
+def _write(printers: dict[str, PrinterConfig]) -> Path:
+    """Write the printer list atomically, readable by the user only (mode 0600)."""
+    path = printers_file()
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".printers.", suffix=".json")  # created 0600
+    with os.fdopen(fd, "w") as f:
+        json.dump({"printers": [asdict(p) for p in printers.values()]}, f, indent=2)
+    os.replace(tmp, path)
+    return path
+
+
+def connect(config: PrinterConfig, timeout_s: float = 10.0):
+    """A :class:`~medprint.printing.printer.Printer` for ``config`` (nothing is sent yet)."""
+    if config.kind == "octoprint":
+        from .octoprint import OctoPrintPrinter
+        return OctoPrintPrinter(config.name, config.address, config.api_key, timeout_s)
+    raise InputError(f"Printing to {config.kind} is not available yet.")

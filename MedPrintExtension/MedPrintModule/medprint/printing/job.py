@@ -1,0 +1,47 @@
+"""A print job end to end: slice the parts (unless given G-code), upload, start, follow."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+from ..errors import InputError
+from ..progress import Progress, no_progress, sub_progress
+from .config import PrinterConfig, connect
+from .gcode import read_estimates
+from .printer import PrinterStatus, follow
+from .profiles import MaterialProfile, PrinterProfile
+from .slicing import PART_SUFFIXES, SliceResult, SliceSettings, slice_parts
+
+SLICED_SUFFIXES = (".gcode", ".sl1")
+
+
+def prepare(inputs: list[Path], output: Path, printer: PrinterProfile, material: MaterialProfile,
+            settings: SliceSettings = SliceSettings(), progress: Optional[Progress] = None) -> SliceResult:
+    """Slice ``inputs`` (STL/3MF parts, mm) into ``output``; a single already-sliced file
+    (``.gcode``/``.sl1``) is used as it is, with its own estimates."""
+    inputs = [Path(p) for p in inputs]
+    if len(inputs) == 1 and inputs[0].suffix.lower() in SLICED_SUFFIXES:
+        if not inputs[0].is_file():
+            raise InputError(f"'{inputs[0].name}' does not exist.")
+        (progress or no_progress)(1.0, "already sliced")
+        return SliceResult(inputs[0], read_estimates(inputs[0]), printer.name, material.name, {}, 0, 0.0)
+    if any(p.suffix.lower() not in PART_SUFFIXES for p in inputs):
+        raise InputError("Give STL/3MF parts to slice, or one sliced .gcode/.sl1 file.")
+    return slice_parts(inputs, output, printer, material, settings, progress)
+
+
+def send(config: PrinterConfig, file: Path, remote_name: str, follow_job: bool = True,
+         progress: Optional[Progress] = None, timeout_s: float = 10.0, poll_s: float = 1.0) -> PrinterStatus:
+    """Upload ``file`` as ``remote_name`` to the printer of ``config`` and start it; with
+    ``follow_job`` wait for the job's end (progress in the callback), else return the first status."""
+    progress = progress or no_progress
+    printer = connect(config, timeout_s)
+    try:
+        progress(0.0, f"uploading to {config.name}")
+        printer.upload(Path(file), remote_name, start=True)
+        if not follow_job:
+            return printer.status()
+        return follow(printer, sub_progress(progress, 0.05, 1.0), poll_s=poll_s)
+    finally:
+        printer.close()

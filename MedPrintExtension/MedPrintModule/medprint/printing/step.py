@@ -1,0 +1,114 @@
+"""The workflow's "print" step: slice the case's parts and send them to a configured printer.
+
+Parts are the bone model (``models/<label>-bone.stl``, LPS mm) and, when the guide step is done,
+its guide file. The first configured OctoPrint printer that answers gets the job (uploaded and
+started, not followed: ``medprint print`` follows jobs); with none, the step stops after slicing
+and says so. Parts are never scaled: the printer's profile must take them, and without a printer
+the smallest built-in filament profile that does is used.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import InputError, MedPrintError
+from ..progress import Progress, sub_progress
+from .config import load_printers
+from .gcode import format_duration
+from .job import prepare, send
+from .printer import PrinterError
+from .profiles import default_material, fit_parts, material_profile, printer_profile, printers_that_fit
+from .slicing import SliceSettings, part_size_mm
+
+#: The step's slicing settings: draft quality (0.3 mm layers, contours simplified to 0.2 mm).
+STEP_SETTINGS = SliceSettings(layer_height_mm=0.3, infill_percent=15, detail_mm=0.2)
+#: How long a configured printer may take to answer before the step moves on (s).
+REACH_TIMEOUT_S = 3.0
+
+
+def case_parts(case) -> list[Path]:
+    """The files to print: the model STL, and the guide's file when the guide step is done."""
+    model = case.results.get("model", {}).get("file")
+    if not model or not case.path(model).is_file():
+        raise InputError("The case has no model to print.", hint="run the model step first")
+    parts = [case.path(model)]
+    guide = case.results.get("guide", {}).get("file") if case.steps.get("guide") == "done" else None
+    if guide and case.path(guide).suffix.lower() in (".stl", ".3mf") and case.path(guide).is_file():
+        parts.append(case.path(guide))
+    return parts
+
+
+def _reachable_printer():
+    """The first configured OctoPrint printer that answers within :data:`REACH_TIMEOUT_S`."""
+    from .octoprint import OctoPrintPrinter
+
+    reasons = []
+    for config in load_printers().values():
+        if config.kind != "octoprint":
+            continue
+        client = OctoPrintPrinter(config.name, config.address, config.api_key, REACH_TIMEOUT_S)
+        try:
+            client.check()
+            return config, ""
+        except PrinterError as err:
+            reasons.append(str(err))
+        finally:
+            client.close()
+    return None, "; ".join(reasons) or "no OctoPrint printer is configured (medprint printers add)"
+
+
+def run_print_step(case, progress: Progress) -> str:
+    """Runner of the "print" step (see :data:`medprint.workflow.STEP_RUNNERS`)."""
+    from ..workflow import save_case
+
+    parts = case_parts(case)
+    sizes = [part_size_mm(p) for p in parts]
+    config, not_sent = _reachable_printer()
+    profile = printer_profile(config.profile) if config else None
+    if profile is None:
+        fitting = printers_that_fit(sizes)
+        if not fitting:
+            return _skip(case, f"the parts ({', '.join('×'.join(f'{v:.0f}' for v in s) for s in sizes)} mm) "
+                               "fit no built-in printer; they are never scaled")
+        profile = fitting[0]
+    elif not fit_parts(sizes, profile).fits:
+        others = ", ".join(p.name for p in printers_that_fit(sizes)) or "none"
+        return _skip(case, f"the parts do not fit {config.name} ({fit_parts(sizes, profile).reason}); "
+                           f"printers that take them: {others}")
+    material = material_profile(default_material(profile), profile)
+    out = case.path("print", f"{case.label}-{profile.name}.gcode")
+    sliced = prepare(parts, out, profile, material, STEP_SETTINGS, sub_progress(progress, 0.0, 0.9))
+    est = sliced.estimates
+    result = {**sliced.to_dict(), "file": str(out.relative_to(case.folder)), "printer_profile": profile.name,
+              "printer_make": profile.make, "printer_model": profile.model, "technology": profile.technology,
+              "print_minutes": round(est.print_seconds / 60, 1) if est.print_seconds else None,
+              "parts": [str(p.relative_to(case.folder)) for p in parts]}
+    summary = (f"sliced for {profile.name}: {format_duration(est.print_seconds or 0)}, "
+               f"{est.filament_g or 0:.0f} g {material.name}")
+    if config is not None:
+        try:
+            status = send(config, out, f"{case.label}.gcode", follow_job=False,
+                          progress=sub_progress(progress, 0.9, 1.0), timeout_s=30.0)
+            result["sent"] = {"printer": config.name, "kind": config.kind, "remote_name": f"{case.label}.gcode",
+                              "state": status.state}
+            summary += f"; printing on {config.name} ({status.state})"
+        except MedPrintError as err:
+            not_sent = str(err)
+    if "sent" not in result:
+        result["not_sent"] = not_sent
+        summary += f"; not sent: {not_sent}"
+    case.results["print"] = result
+    case.steps["print"] = "done"
+    save_case(case)
+    progress(1.0, summary)
+    return summary
+
+
+def _skip(case, reason: str) -> str:
+    from ..workflow import save_case
+
+    case.results["print"] = {"skipped": reason}
+    case.steps["print"] = "skipped"
+    save_case(case)
+    return reason
+

@@ -1,0 +1,125 @@
+"""The "print" workflow step, the printer list and the `medprint print` / `printers` commands,
+with a real OctoPrint (Virtual Printer) or nothing listening."""
+
+from __future__ import annotations
+
+import json
+import stat
+import time
+
+import pytest
+from typer.testing import CliRunner
+
+from medprint.cli import app
+from medprint.errors import InputError
+from medprint.printing.config import PrinterConfig, load_printers, printers_file, save_printer
+from medprint.printing.printer import follow
+from medprint.printing.step import run_print_step
+from medprint.workflow import create_case, open_case
+from print_servers import API_KEY, free_port
+from test_octoprint import moves_gcode
+
+
+@pytest.fixture
+def config_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("MEDPRINT_CONFIG_DIR", str(tmp_path / "config"))
+    return tmp_path / "config"
+
+
+def _case(tmp_path, box_stl, size):
+    case = create_case(tmp_path / "case", "knee01")
+    stl = case.path("models", "knee01-bone.stl")
+    stl.parent.mkdir(parents=True)
+    box_stl(size).rename(stl)
+    case.steps.update(segment="done", model="done")
+    case.results["model"] = {"file": "models/knee01-bone.stl"}
+    return case
+
+
+def _files_text(folder) -> str:
+    return "".join(p.read_bytes().decode("latin-1") for p in folder.rglob("*") if p.is_file())
+
+
+def test_step_without_a_printer_stops_after_slicing(tmp_path, box_stl, config_dir):
+    case = _case(tmp_path, box_stl, (40, 30, 10))
+    summary = run_print_step(case, lambda f, m: None)
+    saved = open_case(case.folder)
+    assert saved.steps["print"] == "done"
+    result = saved.results["print"]
+    assert "no OctoPrint printer is configured" in result["not_sent"] and "not sent" in summary
+    # the smallest built-in printer that takes 40 x 30 x 10 mm, its make/model for the registry
+    assert result["printer_profile"] == "prusa-mini" and result["printer_make"] == "Prusa"
+    assert case.path(result["file"]).read_text().count(";LAYER_CHANGE") == result["estimates"]["layers"] == 33
+    assert result["print_minutes"] == pytest.approx(result["estimates"]["print_seconds"] / 60, abs=0.1)
+
+
+def test_step_sends_to_a_reachable_octoprint(tmp_path, box_stl, config_dir, octoprint):
+    save_printer(PrinterConfig("lab", "octoprint", octoprint.url, "octoprint-virtual", api_key=API_KEY))
+    case = _case(tmp_path, box_stl, (12, 12, 0.6))
+    summary = run_print_step(case, lambda f, m: None)
+    result = open_case(case.folder).results["print"]
+    assert result["sent"]["printer"] == "lab" and result["sent"]["remote_name"] == "knee01.gcode"
+    assert "printing on lab" in summary
+    from medprint.printing.octoprint import OctoPrintPrinter
+    printer = OctoPrintPrinter("lab", octoprint.url, API_KEY)
+    assert printer.status().job == "knee01.gcode"
+    printer.cancel()
+    assert follow(printer, poll_s=0.2, timeout_s=60).state == "cancelled"
+    # the key stays in the user's config: not in the case folder
+    assert API_KEY not in _files_text(case.folder)
+
+
+def test_step_with_nothing_listening_does_not_hang(tmp_path, box_stl, config_dir):
+    save_printer(PrinterConfig("lab", "octoprint", f"http://127.0.0.1:{free_port()}", api_key=API_KEY))
+    case = _case(tmp_path, box_stl, (20, 20, 2))
+    begin = time.monotonic()
+    run_print_step(case, lambda f, m: None)
+    assert time.monotonic() - begin < 15
+    result = open_case(case.folder).results["print"]
+    assert "Cannot reach OctoPrint" in result["not_sent"] and case.path(result["file"]).is_file()
+
+
+def test_step_skips_parts_too_big_for_the_configured_printer(tmp_path, box_stl, config_dir):
+    save_printer(PrinterConfig("lab", "octoprint", f"http://127.0.0.1:{free_port()}", "prusa-mk4"))
+    case = _case(tmp_path, box_stl, (261, 153, 133))  # the demo bone's extents
+    summary = run_print_step(case, lambda f, m: None)
+    assert open_case(case.folder).steps["print"] == "done"  # nothing reachable: sliced for a printer that fits
+    assert "voron-350" in summary
+
+
+def test_printer_list_keeps_secrets_private(config_dir, capsys):
+    save_printer(PrinterConfig("lab", "prusalink", "http://127.0.0.1:1", api_key="k-123", password="pw-456"))
+    assert stat.S_IMODE(printers_file().stat().st_mode) == 0o600
+    assert load_printers()["lab"].password == "pw-456"
+    assert "pw-456" not in repr(load_printers()["lab"]) and "k-123" not in json.dumps(load_printers()["lab"].public())
+    listed = CliRunner().invoke(app, ["printers", "list"])
+    assert listed.exit_code == 0 and "lab" in listed.output and "pw-456" not in listed.output
+    with pytest.raises(InputError, match="not a printer connection"):
+        PrinterConfig("x", "fax", "http://a")
+    with pytest.raises(InputError, match="no printer profile"):
+        PrinterConfig("x", "octoprint", "http://a", "prusa-mk99")
+
+
+def test_cli_prints_and_follows_a_job(tmp_path, config_dir, octoprint):
+    runner = CliRunner()
+    added = runner.invoke(app, ["printers", "add", "lab", "--kind", "octoprint", "--address", octoprint.url,
+                                "--profile", "octoprint-virtual", "--api-key", API_KEY])
+    assert added.exit_code == 0, added.output
+    tested = runner.invoke(app, ["printers", "test", "lab"])
+    assert tested.exit_code == 0 and "lab: idle" in tested.output and "tool0" in tested.output
+    job = moves_gcode(tmp_path / "job.gcode", 200)
+    run = runner.invoke(app, ["print", str(job), "--printer", "lab"])
+    assert run.exit_code == 0, run.output
+    assert "lab: finished" in run.output and API_KEY not in run.output
+
+
+def test_cli_dry_run_and_errors(tmp_path, box_stl, config_dir):
+    runner = CliRunner()
+    part = box_stl((300, 20, 20))
+    too_big = runner.invoke(app, ["print", str(part), "--dry-run", "--profile", "prusa-mk4"])
+    assert too_big.exit_code == 2 and "does not fit prusa-mk4" in too_big.output
+    no_printer = runner.invoke(app, ["print", str(part)])
+    assert no_printer.exit_code == 2 and "--printer" in no_printer.output
+    dry = runner.invoke(app, ["print", str(box_stl((20, 20, 4), "small.stl")), "--dry-run"])
+    assert dry.exit_code == 0 and "stopped after slicing" in dry.output
+    assert (tmp_path / "small-prusa-mini.gcode").is_file()
