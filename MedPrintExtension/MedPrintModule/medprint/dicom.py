@@ -50,6 +50,8 @@ class _Slice:
     slope: float
     intercept: float
     raw_pixels: Optional[tuple[int, str]]  # (file offset, numpy dtype) of plain pixel data, if so stored
+    sop_class_uid: str = ""
+    sop_instance_uid: str = ""
 
 
 def read_dicom_series(folder: str | Path, series_uid: str = "", allow_gaps: bool = False,
@@ -123,6 +125,8 @@ def read_dicom_series(folder: str | Path, series_uid: str = "", allow_gaps: bool
         frame_of_reference_uid=str(ds_first.get("FrameOfReferenceUID", "")),
         slice_thickness_mm=_thickness(ds_first),
         file_count=len(chosen),
+        sop_class_uid=first.sop_class_uid,
+        sop_instance_uids=tuple(s.sop_instance_uid for s in chosen if s.sop_instance_uid),
     )
     return Volume(array=array, ijk_to_lps=ijk_to_lps, source=source, warnings=tuple(warnings))
 
@@ -199,6 +203,8 @@ def _scan(files: list[Path], progress: Progress) -> tuple[list[_Slice], int, lis
                 slope=float(ds.get("RescaleSlope", 1) or 1),
                 intercept=float(ds.get("RescaleIntercept", 0) or 0),
                 raw_pixels=_raw_pixel_location(ds, path),
+                sop_class_uid=str(ds.get("SOPClassUID", "")),
+                sop_instance_uid=str(ds.get("SOPInstanceUID", "")),
             ))
         except (TypeError, ValueError, IndexError) as exc:
             problems.append(f"'{path.name}' has unreadable geometry tags ({exc})")

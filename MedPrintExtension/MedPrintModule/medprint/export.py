@@ -20,7 +20,7 @@ import numpy as np
 
 from . import __version__
 from .errors import InputError
-from .mesh import Mesh, write_stl
+from .mesh import Mesh, new_file_mode, write_stl
 from .progress import Progress, no_progress
 
 FORMATS = ("stl", "obj", "ply", "3mf")
@@ -88,17 +88,11 @@ def _atomic(path: Path):
     os.close(fd)
     try:
         yield Path(tmp)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a normal file is what the user expects
+        os.chmod(tmp, new_file_mode())  # mkstemp makes 0600; the user expects a normal file
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def _join(meshes: list[Mesh]) -> Mesh:

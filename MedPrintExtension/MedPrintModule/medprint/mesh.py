@@ -159,11 +159,19 @@ def write_stl(mesh: Mesh, path: str | Path, space: str = "LPS") -> Path:
                 np.divide(normals, lengths, out=record["n"], where=lengths > 0)
                 record["v"] = tri
                 f.write(record.data)
+        os.chmod(tmp, new_file_mode())  # mkstemp makes 0600; the user expects a normal file
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def new_file_mode() -> int:
+    """The permissions ``open()`` gives a new file here (0666 less the process's umask)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
 
 
 def read_stl(path: str | Path) -> Mesh:

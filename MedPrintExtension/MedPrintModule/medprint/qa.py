@@ -8,7 +8,7 @@ All figures are millimetres in the mesh's own space (LPS or RAS); locations are 
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Optional
 
 import numpy as np
@@ -72,10 +72,17 @@ class QAReport:
     thin_regions: list     # Region per thin area: count = vertices, value = thinnest wall (mm), area
     verdict: str = PRINTABLE
     reasons: list = field(default_factory=list)
+    repairable: list = field(default_factory=list)  # the reasons :mod:`medprint.repair` can fix
     seconds: dict = field(default_factory=dict)
+    # the mesh checked (coincident vertices merged) and its wall thickness per vertex (mm), for pictures
+    mesh: Optional[Mesh] = field(default=None, repr=False)
+    thickness_mm: Optional[np.ndarray] = field(default=None, repr=False)
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """The figures as plain data (JSON), without the mesh and thickness arrays."""
+        data = asdict(replace(self, mesh=None, thickness_mm=None))
+        del data["mesh"], data["thickness_mm"]
+        return data
 
 
 def face_geometry(mesh: Mesh) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -213,8 +220,9 @@ def check_mesh(mesh: Mesh, settings: QASettings = QASettings(),
         self_intersecting_faces=len(crossing),
         self_intersections=[r.to_dict() for r in face_regions(mesh, crossing)],
         min_wall_mm=round(float(thickness.min()), 4) if len(thickness) else 0.0,
-        wall_limit_mm=settings.printer.min_wall_mm, thin_regions=[r.to_dict() for r in thin])
-    report.verdict, report.reasons = _verdict(report, settings)
+        wall_limit_mm=settings.printer.min_wall_mm, thin_regions=[r.to_dict() for r in thin],
+        mesh=mesh, thickness_mm=thickness)
+    report.verdict, report.reasons, report.repairable = _verdict(report, settings)
     lap("verdict", 1.0)
     report.seconds = seconds
     return report
@@ -279,8 +287,8 @@ def _edge_regions(mesh: Mesh, e: Edges, mask: np.ndarray) -> list[Region]:
     return vertex_regions(mesh, selected, pairs=e.vertices[mask])
 
 
-def _verdict(r: QAReport, settings: QASettings) -> tuple[str, list[str]]:
-    """Reasons that stop a print, and defects :mod:`medprint.repair` fixes, in plain words."""
+def _verdict(r: QAReport, settings: QASettings) -> tuple[str, list[str], list[str]]:
+    """The verdict, all its reasons, and those :mod:`medprint.repair` fixes, in plain words."""
     fatal, fixable = [], []
     if r.triangles == 0:
         fatal.append("the mesh has no triangles")
@@ -307,8 +315,8 @@ def _verdict(r: QAReport, settings: QASettings) -> tuple[str, list[str]]:
         if count:
             fixable.append(f"{count} {what}")
     if fatal:
-        return NOT_PRINTABLE, fatal + fixable
-    return (AFTER_REPAIR, fixable) if fixable else (PRINTABLE, [])
+        return NOT_PRINTABLE, fatal + fixable, fixable
+    return (AFTER_REPAIR if fixable else PRINTABLE), fixable, fixable
 
 
 def _at(region: dict) -> str:

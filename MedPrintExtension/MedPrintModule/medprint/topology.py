@@ -19,13 +19,21 @@ def merge_coincident(mesh: Mesh, tolerance_mm: float = 0.0) -> tuple[Mesh, np.nd
     """The mesh with vertices closer than ``tolerance_mm`` (on a grid of that size; 0: identical)
     merged into one (the first of them kept, in the original order), faces in their order; and the
     new index of each old vertex."""
+    n = len(mesh.vertices)
+    if n == 0:
+        return mesh, np.zeros(0, dtype=np.int64)
     keys = mesh.vertices if tolerance_mm <= 0 else np.round(mesh.vertices / tolerance_mm)
-    _, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
-    if len(first) == len(mesh.vertices):
-        return mesh, np.arange(len(mesh.vertices))
+    order = np.lexsort(keys.T[::-1])  # by x, then y, then z (stable: equal keys keep their order)
+    ordered = keys[order]
+    starts = np.concatenate([[True], (ordered[1:] != ordered[:-1]).any(axis=1)])
+    if starts.all():
+        return mesh, np.arange(n)
+    group = np.cumsum(starts) - 1
+    first = order[starts]  # the first vertex (in input order) of each group: stable sort
     rank = np.empty(len(first), dtype=np.int64)
     rank[np.argsort(first)] = np.arange(len(first))
-    inverse = rank[inverse.ravel()]
+    inverse = np.empty(n, dtype=np.int64)
+    inverse[order] = rank[group]
     return Mesh(mesh.vertices[np.sort(first)], inverse[mesh.faces], mesh.space), inverse
 
 

@@ -29,6 +29,8 @@ class SourceInfo:
     frame_of_reference_uid: str = ""
     slice_thickness_mm: Optional[float] = None
     file_count: int = 0
+    sop_class_uid: str = ""                    # of the slices (models derived from them cite them)
+    sop_instance_uids: tuple[str, ...] = ()    # the slices read, in slice order
 
 
 @dataclass(frozen=True, eq=False)
