@@ -54,3 +54,16 @@ def surface_distances(points: np.ndarray, mesh: Mesh, candidates: int = 24) -> n
         t = np.clip(np.einsum("...i,...i->...", p - u, v - u) / np.einsum("...i,...i->...", v - u, v - u), 0, 1)
         best = np.minimum(best, np.linalg.norm(p - (u + t[..., None] * (v - u)), axis=-1))
     return best.min(axis=1)
+
+
+@pytest.fixture(scope="session")
+def phantom_series(tmp_path_factory):
+    """A small CT phantom written as DICOM with a patient name and ID (a bone sphere of radius 15 mm
+    and a bone shell around a cavity), as a folder of slices."""
+    from medprint.phantom import Shell, Sphere, axial_geometry, write_series
+
+    folder = tmp_path_factory.mktemp("phantom") / "dicom"
+    geometry = axial_geometry((40, 96, 96), (1.5, 1.0, 1.0), center_lps=(0.0, 0.0, 0.0))
+    write_series(folder, geometry, [Sphere((-20.0, 0.0, 0.0), 12.0, 1200.0),
+                                    Shell((22.0, 0.0, 0.0), (14.0, 14.0, 14.0), 4.0, 1200.0)])
+    return folder
