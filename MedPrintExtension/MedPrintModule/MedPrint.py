@@ -41,7 +41,9 @@ from slicer import (
 
 from MedPrintLib import case_node, dependencies, markups_plan, model_node, segmentation_node, volume_node
 from medprint import workflow
+from medprint.build_volume import DEFAULT_PRINTER, PRINTERS
 from medprint.errors import MedPrintError
+from medprint.export import FORMATS
 from medprint.segment import PRESETS
 
 #: model and segment colours per preset (RGB 0..1)
@@ -100,6 +102,8 @@ class MedPrintParameterNode:
     smoothing, targetTriangles - surface smoothing factor, and decimation target (0 keeps all).
     outputModel - the model node the surface goes into (created when empty).
     guide* - the guide plan's markups, printing technology and wall thickness (mm).
+    export* - the printer the parts are checked for, repair on/off, and an extra copy's format,
+        coordinates (LPS as files, RAS as the scene) and folder.
     """
 
     caseFolder: Path
@@ -117,6 +121,11 @@ class MedPrintParameterNode:
     guideCutPlane: vtkMRMLMarkupsPlaneNode
     guideTechnology: Annotated[str, Choice(list(GUIDE_TECHNOLOGIES))] = "resin"
     guideThickness: Annotated[float, Minimum(1.0), Maximum(10.0)] = 3.0
+    exportPrinter: Annotated[str, Choice(list(PRINTERS))] = DEFAULT_PRINTER
+    exportRepair: bool = True
+    exportFormat: Annotated[str, Choice(list(FORMATS))] = "3mf"
+    exportSpace: Annotated[str, Choice(["LPS", "RAS"])] = "LPS"
+    exportFolder: Path
 
 
 #
@@ -173,6 +182,8 @@ class MedPrintWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self.addObserver(slicer.mrmlScene, slicer.mrmlScene.EndCloseEvent, self.onSceneEndClose)
         self.ui.presetButton.connect("clicked(bool)", self.onPresetButton)
         self.ui.makeModelButton.connect("clicked(bool)", self.onMakeModelButton)
+        self.ui.exportSaveButton.connect("clicked(bool)", self.onExportSaveButton)
+        self.ui.exportReportButton.connect("clicked(bool)", self.onExportReportButton)
         for step, button in self._runButtons.items():
             button.connect("clicked(bool)", lambda checked=False, step=step: self.onRunStep(step))
         for step, (section, status, nextButton) in self._sections.items():
@@ -266,6 +277,9 @@ class MedPrintWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
             if step in self._runButtons:
                 self._runButtons[step].enabled = bool(not reason and modelDone)
                 self._showResults(self._resultTables[step], case.results.get(step, {}) if case else {})
+        exported = bool(case and case.steps.get("export") == "done")
+        self.ui.exportReportButton.enabled = bool(exported and self.logic.qaReport(case))
+        self.ui.exportSaveButton.enabled = exported and str(parameters.exportFolder) not in ("", ".")
 
     @staticmethod
     def _showResults(table, results: dict) -> None:
@@ -360,12 +374,28 @@ class MedPrintWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
             case = self.logic.caseOf(parameters)
             if step == "guide":
                 self.logic.saveGuidePlan(case, parameters)
+            if step == "export":
+                return self.logic.exportCase(case, parameters.exportPrinter, parameters.exportRepair, progress)
             return self.logic.runStep(case, step, progress)
 
         summary = self._run(step, _("Running the {step} step...").format(step=step), run)
         if summary:
             self._messages[step] = summary
             self._updateGui()
+
+    def onExportSaveButton(self) -> None:
+        parameters = self._parameterNode
+        saved = self._run("export", _("Saving..."), lambda progress: self.logic.saveExportCopy(
+            self.logic.caseOf(parameters), parameters.exportFolder, parameters.exportFormat,
+            parameters.exportSpace, progress))
+        if saved:
+            self._messages["export"] = _("Saved {file} ({space}).").format(file=saved, space=parameters.exportSpace)
+            self._updateGui()
+
+    def onExportReportButton(self) -> None:
+        report = self.logic.qaReport(self.logic.caseOf(self._parameterNode))
+        if report:
+            qt.QDesktopServices.openUrl(qt.QUrl.fromLocalFile(str(report)))
 
 
 #
@@ -455,6 +485,34 @@ class MedPrintLogic(ScriptedLoadableModuleLogic):
             [parameters.guideCutPlane] if parameters.guideCutPlane else [],
             technology=parameters.guideTechnology, thickness_mm=parameters.guideThickness, case_label=case.label)
         return case_node.save_guide_plan(case, plan)
+
+    @staticmethod
+    def exportCase(case, printer: str = DEFAULT_PRINTER, repair: bool = True, progress=None) -> str:
+        """The export step with the panel's settings (QA for ``printer``, repair or not); the verdicts."""
+        from medprint.export_step import ExportSettings, export_case
+
+        record = export_case(case, ExportSettings(printer=printer, repair=repair), progress)
+        return "; ".join(f"{name}: {part['verdict']}" for name, part in record["parts"].items())
+
+    @staticmethod
+    def qaReport(case):
+        """The export step's QA report (HTML) in the case, or None."""
+        files = [f for f in case.results.get("export", {}).get("files", []) if f.endswith("-qa.html")]
+        return case.path(files[0]) if files and case.path(files[0]).is_file() else None
+
+    @staticmethod
+    def saveExportCopy(case, folder, fmt: str, space: str, progress=None):
+        """The parts as the export step checked (and repaired) them, in one ``fmt`` file in ``folder``,
+        in ``space`` (LPS or RAS) millimetres; returns its path."""
+        from medprint.export import Part, write_parts
+        from medprint.export_step import case_parts
+        from medprint.mesh import read_stl
+
+        if case.steps.get("export") != "done":
+            raise MedPrintError("Check and export the parts first.", hint="press Check and export")
+        parts = [Part(name, read_stl(case.path("export", f"{name}.stl")), color)
+                 for name, _, color in case_parts(case)]
+        return write_parts(parts, Path(folder) / f"{case.label}.{fmt}", space=space, progress=progress)
 
     @staticmethod
     def runStep(case, step: str, progress=None) -> str:

@@ -105,19 +105,26 @@ def save_guide_plan(case: Case, plan) -> Path:
     return save_plan(plan, case.path(*GUIDE_PLAN))
 
 
-def step_models(case: Case, step: str) -> list:
-    """``(file stem, Mesh in LPS)`` for each STL file the step recorded in ``case.results[step]``
-    (at any depth), so the module can show what the step made."""
-    from medprint.mesh import read_stl
-
-    found, todo = [], [case.results.get(step, {})]
+def _stl_files(value) -> list:
+    """The ``.stl`` paths anywhere in a step's results (dicts and lists walked), in order, once each."""
+    found, todo = [], [value]
     while todo:
         value = todo.pop(0)
         if isinstance(value, dict):
             todo.extend(value.values())
         elif isinstance(value, list):
             todo.extend(value)
-        elif isinstance(value, str) and value.lower().endswith(".stl") and case.path(value).is_file():
-            if value not in [name for name, _ in found]:
-                found.append((value, read_stl(case.path(value))))
-    return [(Path(name).stem, mesh) for name, mesh in found]
+        elif isinstance(value, str) and value.lower().endswith(".stl") and value not in found:
+            found.append(value)
+    return found
+
+
+def step_models(case: Case, step: str) -> list:
+    """``(file stem, Mesh in LPS)`` for each STL file the step recorded in ``case.results[step]`` (at
+    any depth) and no earlier step did, so the module can show what the step made."""
+    from medprint.mesh import read_stl
+    from medprint.workflow import STEPS
+
+    earlier = {name for s in STEPS[:STEPS.index(step)] for name in _stl_files(case.results.get(s, {}))}
+    return [(Path(name).stem, read_stl(case.path(name))) for name in _stl_files(case.results.get(step, {}))
+            if name not in earlier and case.path(name).is_file()]

@@ -136,10 +136,14 @@ def test_step_models_finds_every_stl_a_step_recorded(tmp_path):
                  np.array([[0, 2, 1], [0, 1, 3], [0, 3, 2], [1, 2, 3]]))
     write_stl(tetra, case.path("guide", "guide-1-guide.stl"))
     write_stl(tetra, case.path("guide", "parts", "sleeve.STL"))
-    case.results["guide"] = {"file": "guide/guide-1-guide.stl", "report": "guide/report.json",
+    write_stl(tetra, case.path("models", "guide-1-bone.stl"))
+    case.results["model"] = {"file": "models/guide-1-bone.stl"}
+    case.results["guide"] = {"bone": "models/guide-1-bone.stl",  # the model step's: not shown again
+                             "file": "guide/guide-1-guide.stl", "report": "guide/report.json",
                              "parts": [{"file": "guide/parts/sleeve.STL"}, {"file": "guide/missing.stl"}],
                              "again": "guide/guide-1-guide.stl", "volume_cm3": 1.5}
     found = step_models(case, "guide")
     assert [name for name, _ in found] == ["guide-1-guide", "sleeve"]
     assert all(mesh.volume_mm3() == pytest.approx(1000 / 6, rel=1e-6) for _, mesh in found)
     assert step_models(case, "export") == []
+    assert [name for name, _ in step_models(case, "model")] == ["guide-1-bone"]

@@ -8,6 +8,7 @@ On the real abdomen CT (44 x 512 x 512, read by Slicer's archetype reader into a
 | mask -> segment | ``set_segment_from_mask`` | ``ImportLabelmapToSegmentationNode`` from a labelmap node (which also scans labels and sets terminology: more work) |
 | segment -> mask on the CT grid | ``mask_from_segment`` | ``ExportSegmentsToLabelmapNode`` + ``arrayFromVolume`` |
 
+(*) which also scans the labels and sets terminology: more work than ours, so not a like-for-like pair.
 Each is timed ``--repeats`` times (alternating which goes first); the median and the ratio
 MedPrint / Slicer are printed. Results must agree voxel for voxel, which is checked on each run.
 
