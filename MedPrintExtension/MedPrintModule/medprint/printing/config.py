@@ -25,7 +25,7 @@ DEFAULT_PROFILE = {"octoprint": "prusa-mk4", "moonraker": "voron-350", "prusalin
 @dataclass
 class PrinterConfig:
     """One printer: ``kind`` (one of :data:`KINDS`), ``address`` (URL, or serial port path),
-    ``profile`` (printer profile for slicing), and its credentials."""
+    ``profile`` (printer profile for slicing), its credentials, and serial speed and window."""
 
     name: str
     kind: str
@@ -35,6 +35,7 @@ class PrinterConfig:
     username: str = ""
     password: str = ""
     baudrate: int = 115200
+    serial_window: int = 4  # lines in flight; Marlin's command buffer (BUFSIZE) is 4 by default
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -117,4 +118,7 @@ def connect(config: PrinterConfig, timeout_s: float = 10.0):
     if config.kind == "octoprint":
         from .octoprint import OctoPrintPrinter
         return OctoPrintPrinter(config.name, config.address, config.api_key, timeout_s)
+    if config.kind == "serial":
+        from .marlin import MarlinPrinter
+        return MarlinPrinter(config.name, config.address, config.baudrate, config.serial_window, timeout_s)
     raise InputError(f"Printing to {config.kind} is not available yet.")
