@@ -19,6 +19,7 @@ from vtkmodules.vtkFiltersCore import vtkFeatureEdges
 from MedPrintLib.case_node import model_settings_from_parameters
 from MedPrintLib.model_node import mesh_from_model_node
 from MedPrintLib.segmentation_node import mask_from_segment
+from medprint.errors import MedPrintError
 from medprint.mesh import read_stl
 from medprint.pipeline import ModelSettings, make_model
 from medprint.volume import load_volume
@@ -187,3 +188,35 @@ def test_later_steps_run_from_slicer_on_the_case(module, ct_folder, tmp_path, mo
         assert all(0.0 <= f <= 1.0 for f in fractions), step
         shown = scene.GetNumberOfNodesByClass("vtkMRMLModelNode") - models_before
         assert shown == len(step_models(recorded, step)), step
+
+
+def test_export_panel_checks_then_saves_a_copy_in_the_chosen_format_and_space(module, ct_folder, tmp_path):
+    """Check and export with the panel's printer, then an extra copy: an STL in RAS holds the checked
+    part with x and y negated (header SPACE=RAS), a 3MF holds it in millimetres."""
+    import zipfile
+
+    scene = slicer.mrmlScene
+    logic = module.MedPrintLogic()
+    ct = _ct_node(scene, ct_folder)
+    case = create_case(tmp_path / "case", "abdomen-3")
+    logic.makeModel(ct, scene.AddNewNodeByClass("vtkMRMLModelNode"), ModelSettings(), case=case)
+    with pytest.raises(MedPrintError, match="Check and export the parts first"):
+        logic.saveExportCopy(case, tmp_path / "usb", "stl", "RAS")
+    summary = logic.exportCase(case, "form-3", repair=True)
+    recorded = open_case(case.folder)
+    assert recorded.steps["export"] == "done" and "abdomen-3-bone" in summary
+    assert recorded.results["export"]["settings"]["printer"] == "form-3"
+    assert logic.qaReport(recorded).suffix == ".html" and logic.qaReport(recorded).is_file()
+
+    checked = read_stl(recorded.path("export", "abdomen-3-bone.stl"))
+    ras = logic.saveExportCopy(recorded, tmp_path / "usb", "stl", "RAS")
+    assert ras == tmp_path / "usb" / "abdomen-3.stl" and b"SPACE=RAS" in ras.read_bytes()[:80]
+    copy = read_stl(ras)
+    assert copy.space == "RAS" and copy.triangle_count == checked.triangle_count
+    assert np.allclose(np.sort(copy.in_space("LPS").vertices, axis=0), np.sort(checked.vertices, axis=0), atol=1e-4)
+    assert copy.volume_mm3() == pytest.approx(checked.volume_mm3(), rel=1e-5)  # outward in RAS too
+
+    three_mf = logic.saveExportCopy(recorded, tmp_path / "usb", "3mf", "LPS")
+    with zipfile.ZipFile(three_mf) as archive:
+        model = archive.read("3D/3dmodel.model").decode()
+    assert 'unit="millimeter"' in model and "abdomen-3-bone" in model
