@@ -64,9 +64,12 @@ def create_app(settings: ServerSettings = ServerSettings()) -> FastAPI:
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.state.engine = engine
 
-    def principal(request: Request) -> Optional[Principal]:
+    def token_of(request: Request) -> str:
         header = request.headers.get("authorization", "")
-        token = header[7:].strip() if header.lower().startswith("bearer ") else request.cookies.get(COOKIE, "")
+        return header[7:].strip() if header.lower().startswith("bearer ") else request.cookies.get(COOKIE, "")
+
+    def principal(request: Request) -> Optional[Principal]:
+        token = token_of(request)
         return tokens.resolve(token) if token else None
 
     @app.get("/healthz")
@@ -75,7 +78,10 @@ def create_app(settings: ServerSettings = ServerSettings()) -> FastAPI:
 
     @app.post("/api/v1/cases", status_code=201)
     async def submit(request: Request):
-        who = await run_in_threadpool(principal, request)
+        token = token_of(request)
+        known, who = tokens.cached(token) if token else (True, None)
+        if not known:
+            who = await run_in_threadpool(tokens.resolve, token)
         if who is None:
             return _error(401, "unknown or missing token", {"WWW-Authenticate": "Bearer"})
         if who.is_admin:

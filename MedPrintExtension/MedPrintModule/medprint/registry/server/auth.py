@@ -68,13 +68,18 @@ class TokenCache:
         self._cache: dict[str, tuple[float, Optional[Principal]]] = {}
         self._lock = threading.Lock()
 
+    def cached(self, token: str) -> tuple[bool, Optional[Principal]]:
+        """``(True, principal)`` if the answer is remembered, else ``(False, None)`` (no database use)."""
+        with self._lock:
+            hit = self._cache.get(token_hash(token))
+        return (True, hit[1]) if hit and hit[0] > time.monotonic() else (False, None)
+
     def resolve(self, token: str) -> Optional[Principal]:
+        known, principal = self.cached(token)
+        if known:
+            return principal
         digest = token_hash(token)
         now = time.monotonic()
-        with self._lock:
-            hit = self._cache.get(digest)
-        if hit and hit[0] > now:
-            return hit[1]
         with self.engine.connect() as conn:
             row = conn.execute(select(tokens.c.site_id, tokens.c.is_admin)
                                .where(tokens.c.token_sha256 == digest)).first()

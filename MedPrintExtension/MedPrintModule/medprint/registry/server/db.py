@@ -63,11 +63,13 @@ agg = Table(
 
 
 def make_engine(url: str) -> Engine:
-    """An engine for ``url``; SQLite gets WAL, fsync on commit, a busy timeout and write-locking
-    transactions (BEGIN IMMEDIATE) so concurrent writers queue instead of failing."""
+    """An engine for ``url``; SQLite gets WAL, fsync on commit, a busy timeout (for other processes)
+    and write-locking transactions (BEGIN IMMEDIATE), so concurrent writers queue instead of failing."""
     if url.startswith("sqlite"):
+        # one connection per process: SQLite has one writer at a time, so threads queue for the
+        # connection instead of polling the file lock (which adds sleeps of up to 100 ms)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
-                               pool_size=8, max_overflow=32)
+                               pool_size=1, max_overflow=0, pool_timeout=60)
 
         @event.listens_for(engine, "connect")
         def _connect(dbapi_connection, _record):
@@ -80,4 +82,4 @@ def make_engine(url: str) -> Engine:
         def _begin(conn):
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         return engine
-    return create_engine(url, pool_size=16, max_overflow=32, pool_pre_ping=True)
+    return create_engine(url, pool_size=16, max_overflow=32, pool_recycle=3600)

@@ -54,17 +54,26 @@ def _insert(conn: Connection):
     return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)
 
 
+#: The submission INSERT per dialect, built once (values are bound per call).
+_ADD_CASE = {name: dialect.insert(cases).on_conflict_do_nothing().returning(cases.c.id)
+             for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))}
+
+
 def insert_case(engine: Engine, site_id: str, key: str, record: CaseRecord,
                 now: Optional[datetime] = None) -> Stored:
     """Store ``record`` for ``site_id`` once per idempotency ``key`` (one transaction)."""
     payload = record.payload()
     digest = hashlib.sha256(payload).hexdigest()
     now = now or datetime.now(timezone.utc)
-    with engine.begin() as conn:
-        row = conn.execute(_insert(conn)(cases).values(
+    # one INSERT is atomic on its own: on PostgreSQL it runs in autocommit (one round trip; the
+    # commit is durable before the answer); SQLite takes its write lock with BEGIN IMMEDIATE
+    writer = engine.connect().execution_options(isolation_level="AUTOCOMMIT") \
+        if engine.dialect.name == "postgresql" else engine.begin()
+    with writer as conn:
+        row = conn.execute(_ADD_CASE[conn.dialect.name], dict(
             site_id=site_id, case_id=record.case_id, idempotency_key=key, payload_sha256=digest,
             payload=payload.decode(), facts=json.dumps(facts(record)), received_at=now,
-            month=now.strftime("%Y-%m")).on_conflict_do_nothing().returning(cases.c.id)).first()
+            month=now.strftime("%Y-%m"), rolled_up=False)).first()
         if row is not None:
             return Stored("created", record.case_id)
         same_key = conn.execute(select(cases.c.case_id, cases.c.payload_sha256).where(
