@@ -1,0 +1,127 @@
+"""The guide body as height maps in the insertion frame: bone envelope, blocked-out clearance
+surface, outer surface, footprint.
+
+Everything here is in frame mm (``heightmap.Frame``: z = insertion direction, away from the bone).
+The *blocked-out bone* is everything at or below the bone's highest point in each column (undercuts
+filled along z). Dilating it by a ball of radius r gives the surface ``z = h_r(x, y)``; every point
+above ``h_r`` is at least r from the bone, and stays so when moved up, so a guide lying above
+``h_clearance`` keeps its clearance and slides off along z without touching bone.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage
+
+from .heightmap import Grid
+
+
+def bone_envelope(top: np.ndarray, floor: float) -> np.ndarray:
+    """Conservative bone heights: the highest sample of each column's 3x3 neighbourhood, so a wall
+    between two samples is not missed; ``floor`` where no bone is near."""
+    top = np.where(np.isfinite(top), top, floor)
+    return ndimage.maximum_filter(top, size=3, mode="constant", cval=floor)
+
+
+def ball_dilation(heights: np.ndarray, radius_mm: float, step_mm: float, floor: float) -> np.ndarray:
+    """Upper surface of the region below ``heights`` grown by a ball of ``radius_mm`` (a grey
+    dilation with a hemispherical structuring element), (nx, ny), mm."""
+    if radius_mm <= 0:
+        return heights.copy()
+    n = int(np.ceil(radius_mm / step_mm))
+    di, dj = np.meshgrid(np.arange(-n, n + 1), np.arange(-n, n + 1), indexing="ij")
+    rho2 = (di * di + dj * dj) * step_mm * step_mm
+    disk = rho2 <= radius_mm * radius_mm
+    cap = np.sqrt(np.maximum(radius_mm * radius_mm - rho2, 0.0))
+    out = ndimage.grey_dilation(heights, footprint=disk, structure=np.where(disk, cap, 0.0),
+                                mode="constant", cval=floor)
+    return np.maximum(out, floor)
+
+
+def footprint(columns: np.ndarray, step_mm: float, close_mm: float, min_width_mm: float) -> np.ndarray:
+    """Cells (nx-1, ny-1) of the guide plate: the marked columns closed by ``close_mm`` (gaps between
+    contact points and features bridged), holes filled, and opened so no tongue is narrower than
+    ``min_width_mm``; a cell counts when all four corners do."""
+    n = max(1, int(round(close_mm / step_mm)))
+    disk = _disk(n)
+    padded = np.pad(columns, n + 1)
+    closed = ndimage.binary_erosion(ndimage.binary_dilation(padded, disk), disk)[n + 1:-n - 1, n + 1:-n - 1]
+    closed = ndimage.binary_fill_holes(closed | columns)
+    w = _disk(max(1, int(np.ceil(0.5 * min_width_mm / step_mm))))
+    closed = ndimage.binary_opening(closed, w)
+    return closed[:-1, :-1] & closed[1:, :-1] & closed[1:, 1:] & closed[:-1, 1:]
+
+
+def underside(inner: np.ndarray, region: np.ndarray, lift_mm: float, step_mm: float) -> np.ndarray:
+    """The guide's underside (nx, ny): the clearance surface ``inner``, lifted near the rim of
+    ``region`` (columns under the plate and its features) so that no sheet thinner than ``lift_mm``
+    is left between the guide's edge and a steep bone wall.
+
+    At distance d from the rim the underside is the highest ``inner`` within ``lift_mm - d``; that
+    radius shrinks inwards exactly as fast as one moves, so the underside never rises going inwards
+    within ``lift_mm`` of the rim: any wall of bone the guide's edge meets is at least ``lift_mm``
+    in from the edge.
+    """
+    k_max = int(np.ceil(lift_mm / step_mm))
+    padded = np.pad(region, 1)
+    depth = ndimage.distance_transform_edt(padded)[1:-1, 1:-1] - 1.0  # 0 on the rim, in steps
+    radius = np.clip(np.ceil(k_max - depth), 0, k_max).astype(int)
+    out = inner.copy()
+    for k in range(1, k_max + 1):
+        ring = radius == k
+        if ring.any():
+            lifted = ndimage.maximum_filter(inner, footprint=_disk(k), mode="nearest")
+            out[ring] = lifted[ring]
+    return out
+
+
+def cell_columns(cells: np.ndarray) -> np.ndarray:
+    """Columns (nx, ny) that are a corner of a cell in ``cells`` (nx-1, ny-1)."""
+    columns = np.zeros((cells.shape[0] + 1, cells.shape[1] + 1), bool)
+    columns[:-1, :-1] |= cells
+    columns[1:, :-1] |= cells
+    columns[1:, 1:] |= cells
+    columns[:-1, 1:] |= cells
+    return columns
+
+
+def rounded_top(outer: np.ndarray, inner: np.ndarray, cells: np.ndarray, fillet_mm: float,
+                min_wall_mm: float, step_mm: float) -> np.ndarray:
+    """Outer heights lowered within ``fillet_mm`` of the plate's rim along a quarter circle, never
+    below ``inner + min_wall_mm``: a rounded edge instead of a sharp one."""
+    if fillet_mm <= 0:
+        return outer
+    columns = cell_columns(cells)
+    rim = ndimage.distance_transform_edt(np.pad(columns, 1))[1:-1, 1:-1] * step_mm - step_mm
+    inset = np.clip(fillet_mm - rim, 0.0, fillet_mm)
+    drop = fillet_mm - np.sqrt(fillet_mm * fillet_mm - inset * inset)
+    return np.maximum(outer - drop, np.minimum(outer, inner + min_wall_mm))
+
+
+def mark_columns(grid: Grid, xy: np.ndarray) -> np.ndarray:
+    """Column mask (nx, ny) with the columns nearest to the points ``xy`` (n, 2) set."""
+    mask = np.zeros((grid.nx, grid.ny), bool)
+    ij = grid.index(xy)
+    mask[ij[:, 0], ij[:, 1]] = True
+    return mask
+
+
+def mark_disk(mask: np.ndarray, grid: Grid, centre_xy, radius_mm: float) -> None:
+    """Set the columns within ``radius_mm`` of ``centre_xy`` in ``mask`` (nx, ny)."""
+    x, y = grid.xy()
+    mask |= (x - centre_xy[0]) ** 2 + (y - centre_xy[1]) ** 2 <= radius_mm * radius_mm
+
+
+def hull_columns(grid: Grid, corners_xy: np.ndarray) -> np.ndarray:
+    """Column mask (nx, ny) of the convex hull of ``corners_xy`` (n, 2)."""
+    from scipy.spatial import ConvexHull
+
+    hull = ConvexHull(corners_xy)
+    x, y = grid.xy()
+    points = np.stack([x.ravel(), y.ravel(), np.ones(x.size)], 1)
+    return np.all(points @ hull.equations.T <= 1e-9, axis=1).reshape(grid.nx, grid.ny)
+
+
+def _disk(n: int) -> np.ndarray:
+    di, dj = np.meshgrid(np.arange(-n, n + 1), np.arange(-n, n + 1), indexing="ij")
+    return di * di + dj * dj <= n * n

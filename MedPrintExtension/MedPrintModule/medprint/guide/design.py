@@ -1,0 +1,242 @@
+"""Plan + bone surface -> the guide's closed surface (LPS mm).
+
+Stages, in the insertion frame (z away from the bone):
+
+1. contact: the bone vertices of the contact region; the insertion direction (plan's, or their
+   mean outward normal); refuses a region that is mostly hidden under undercuts.
+2. heights: the bone's highest point per column (undercuts blocked out), dilated by a ball of the
+   clearance (inner surface) and of clearance + thickness (outer surface), narrow gaps bridged.
+3. body: the plate over the footprint (contact region + features), between those surfaces.
+4. csg (manifold3d): plate ∪ sleeves ∪ slot housings, minus the blocked-out bone dilated by the
+   clearance, minus drill channels and saw slots, minus the engraved label.
+
+Everything left lies above the dilated blocked-out bone, so the guide keeps its clearance from the
+bone and slides off along the insertion direction.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Optional
+
+import numpy as np
+
+from ..errors import InputError, MedPrintError
+from ..mesh import Mesh
+from ..progress import Progress, no_progress
+from . import body
+from .contact import Contact, insertion_direction, select_contact
+from .heightmap import Frame, Grid, prism, zbuffer
+from .label import engraving
+from .plan import Plan
+from .sleeves import FOOT_MM, SleeveGeometry
+from .slots import SlotGeometry
+from .solids import to_arrays, to_manifold
+
+#: Column spacing of the height maps, mm (the inner surface is exact at the columns).
+STEP_MM = 0.2
+#: The clearance surface is grown by this share of the column step beyond the clearance: between
+#: columns it is interpolated linearly, which cuts a little into the ball-shaped offset.
+CLEARANCE_MARGIN = 0.25
+#: Gaps in the bone narrower than twice this are bridged by the plate, mm.
+BRIDGE_MM = 3.0
+#: The contact points and features are joined into one plate across gaps up to twice this, mm.
+JOIN_MM = 3.0
+#: Least share of the contact region's area that must face and be reachable along the insertion
+#: direction; below it the region is mostly undercut.
+MIN_REACHABLE = 0.5
+#: A sleeve must keep at least this share of its tube above the (clearance-dilated) bone.
+MIN_SLEEVE_OUTSIDE = 0.5
+
+
+class GuideDesignError(MedPrintError):
+    """The plan cannot be built into a guide (the message names the feature and the number)."""
+
+
+@dataclass(frozen=True, eq=False)
+class Guide:
+    """A designed guide: its surface (LPS mm), the insertion direction (unit, LPS) and figures."""
+
+    mesh: Mesh
+    insertion_lps: np.ndarray
+    frame: Frame
+    contact: Contact
+    stats: dict = field(default_factory=dict)
+
+
+def design_guide(plan: Plan, bone: Mesh, *, step_mm: float = STEP_MM,
+                 progress: Optional[Progress] = None) -> Guide:
+    """Design the guide of ``plan`` on ``bone`` (a closed surface, LPS mm); see the module docstring."""
+    progress = progress or no_progress
+    plan = plan.validated()
+    bone = bone.in_space("LPS")
+    times = {}
+    clock = time.perf_counter()
+
+    def lap(stage: str, fraction: float) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        times[stage] = now - clock
+        clock = now
+        progress(fraction, f"{stage} done")
+
+    progress(0.0, "contact region")
+    contact = select_contact(bone, plan.contact)
+    direction = np.asarray(plan.insertion_direction_lps) if plan.insertion_direction_lps else \
+        insertion_direction(contact)
+    frame = Frame.along(direction, bone.vertices[contact.vertices].mean(0))
+    local = frame.to_local(bone.vertices)
+    sleeves = [SleeveGeometry.of(t, frame) for t in plan.trajectories]
+    slots = [SlotGeometry.of(c, plan, frame) for c in plan.cuts]
+    lap("contact", 0.05)
+
+    c, t = plan.clearance_mm, plan.thickness_mm
+    contact_xy = local[contact.vertices, :2]
+    feature_xy = [s.footprint_points() for s in sleeves] + [s.footprint_points() for s in slots]
+    xy = np.vstack([contact_xy, *feature_xy])
+    pad = c + t + BRIDGE_MM + 2 * step_mm
+    grid = Grid.covering(xy.min(0) - pad, xy.max(0) + pad, step_mm)
+    near = _faces_over(local, bone.faces, grid)
+    top = zbuffer(local, near, grid, highest=True)
+    if not np.isfinite(top).any():
+        raise InputError("The bone surface does not lie under the contact region.")
+    _check_reachable(contact, local, top, grid, direction)
+    feature_z = [s.entry[2] for s in sleeves] + [s.origin[2] for s in slots]
+    floor = min(float(top[np.isfinite(top)].min()), *feature_z) - FOOT_MM - 5.0
+    envelope = body.bone_envelope(top, floor)
+    bridged = np.maximum(envelope, _grey_closing(envelope, BRIDGE_MM, step_mm, floor))
+    inner = body.ball_dilation(envelope, c + CLEARANCE_MARGIN * step_mm, step_mm, floor)
+    outer = body.ball_dilation(bridged, c + t, step_mm, floor)
+    lap("heights", 0.3)
+
+    columns = body.mark_columns(grid, contact_xy)
+    for s in sleeves:
+        body.mark_disk(columns, grid, s.entry[:2], s.outer_radius)
+    for s in slots:
+        columns |= body.hull_columns(grid, s.footprint_points())
+    columns &= bridged > floor + 1.0   # only over bone
+    min_wall = plan.tech.min_wall_mm
+    cells = body.footprint(columns, step_mm, JOIN_MM, 2 * min_wall)
+    if not cells.any():
+        raise InputError("The contact region is too small to seat a guide on.",
+                         hint=f"make it at least {2 * min_wall:g} mm across")
+    # the underside: the clearance surface, lifted near the plate's rim so that no sheet thinner
+    # than twice the minimum wall is left between the rim and a steep bone wall
+    bottom = body.underside(inner, body.cell_columns(cells), 2 * min_wall, step_mm)
+    plate_floor = np.maximum(bottom, bridged - 0.5) - 0.5
+    underside = np.maximum(plate_floor, bottom)
+    outer = body.rounded_top(np.maximum(outer, bottom + t), underside, cells, plan.fillet_mm, min_wall, step_mm)
+    plate = to_manifold(*prism(outer, cells, grid, plate_floor), "guide plate")
+    blocked = _below(bottom, grid, floor, "blocked-out bone")
+    seat = _below(outer - 0.5 * t, grid, floor, "plate")
+    lap("body", 0.4)
+
+    import manifold3d
+
+    for sleeve in sleeves:
+        _check_sleeve_outside(sleeve, blocked)
+    # sleeves and housings stand on the plate (only the plate touches the bone)
+    tubes = [s.tube() - seat for s in sleeves]
+    housings = [s.housing() - seat for s in slots]
+    solid = manifold3d.Manifold.batch_boolean([plate - blocked, *tubes, *housings], manifold3d.OpType.Add)
+    _check_one_piece(solid, sleeves, tubes, slots, housings)
+    cutters = [s.channel() for s in sleeves] + [s.slot() for s in slots]
+    cut = manifold3d.Manifold.batch_boolean([solid, *cutters], manifold3d.OpType.Subtract)
+    _check_slots_keep_one_piece(cut, solid, sleeves, slots)
+    label = engraving(plan.label_text, grid, outer, cells, sleeves, slots, underside, min_wall)
+    if label is not None:
+        cut = cut - label
+    lap("csg", 0.9)
+
+    vertices, faces = to_arrays(cut)
+    mesh = Mesh(frame.to_lps(vertices), faces, "LPS")
+    lap("mesh", 1.0)
+    stats = {
+        "triangles": mesh.triangle_count,
+        "volume_cm3": mesh.volume_mm3() / 1000.0,
+        "insertion_direction_lps": [round(float(v), 6) for v in direction],
+        "contact_area_mm2": float(contact.areas.sum()),
+        "grid": [grid.nx, grid.ny],
+        "step_mm": step_mm,
+        "label": plan.label_text if label is not None else "",
+        "seconds": times,
+    }
+    return Guide(mesh, direction, frame, contact, stats)
+
+
+def _below(heights: np.ndarray, grid: Grid, floor: float, what: str):
+    """The solid below ``heights`` (nx, ny) over the whole grid, down to under ``floor``."""
+    everywhere = np.ones((grid.nx - 1, grid.ny - 1), bool)
+    return to_manifold(*prism(np.maximum(heights, floor + 1.0), everywhere, grid, floor - 5.0), what)
+
+
+def _faces_over(local: np.ndarray, faces: np.ndarray, grid: Grid) -> np.ndarray:
+    """The faces with a vertex over the grid (the others cannot touch its columns... unless huge)."""
+    lo = np.array([grid.x0, grid.y0]) - grid.step
+    hi = lo + grid.step * (np.array([grid.nx, grid.ny]) + 1)
+    tri = local[faces, :2]
+    keep = (tri.max(1) >= lo).all(1) & (tri.min(1) <= hi).all(1)
+    return faces[keep]
+
+
+def _grey_closing(heights: np.ndarray, radius_mm: float, step_mm: float, floor: float) -> np.ndarray:
+    """Grey closing with a flat disk: pits and gaps narrower than 2 x ``radius_mm`` filled."""
+    from scipy import ndimage
+
+    n = max(1, int(round(radius_mm / step_mm)))
+    di, dj = np.meshgrid(np.arange(-n, n + 1), np.arange(-n, n + 1), indexing="ij")
+    disk = di * di + dj * dj <= n * n
+    padded = np.pad(heights, n, mode="constant", constant_values=floor)
+    closed = ndimage.grey_erosion(ndimage.grey_dilation(padded, footprint=disk), footprint=disk)
+    return closed[n:-n, n:-n]
+
+
+def _check_reachable(contact: Contact, local: np.ndarray, top: np.ndarray, grid: Grid,
+                     direction: np.ndarray) -> None:
+    """Refuse a contact region whose area mostly faces away or lies under undercuts."""
+    points = local[contact.vertices]
+    ij = grid.index(points[:, :2])
+    seen = points[:, 2] >= top[ij[:, 0], ij[:, 1]] - max(0.5, 2 * grid.step)
+    facing = contact.normals @ direction > 0.0
+    share = float(contact.areas[seen & facing].sum() / contact.areas.sum())
+    if share < MIN_REACHABLE:
+        raise InputError(f"Only {100 * share:.0f}% of the contact region can be reached along the insertion "
+                         f"direction (at least {100 * MIN_REACHABLE:.0f}% is needed); the rest is undercut.",
+                         hint="take the contact region from one side of the bone, or change the insertion direction")
+
+
+def _check_sleeve_outside(sleeve: SleeveGeometry, blocked) -> None:
+    from .solids import cylinder
+
+    above = cylinder(sleeve.entry, sleeve.axis, -sleeve.height, 0.0, sleeve.outer_radius) - blocked
+    share = above.volume() / sleeve.outside_volume()
+    if share < MIN_SLEEVE_OUTSIDE:
+        raise GuideDesignError(f"The sleeve of trajectory '{sleeve.name}' lies inside the bone: only "
+                               f"{100 * share:.0f}% of it stands clear of the bone (at least "
+                               f"{100 * MIN_SLEEVE_OUTSIDE:.0f}% must).",
+                               hint="put the entry point on the bone surface and the direction into the bone")
+
+
+def _check_one_piece(solid, sleeves, tubes, slots, housings) -> None:
+    pieces = solid.decompose()
+    if len(pieces) <= 1:
+        return
+    main = max(pieces, key=lambda p: p.volume())
+    loose = [s.name for s, tube in zip(sleeves, tubes) if (main ^ tube).volume() < 1e-6] + \
+            [s.name for s, housing in zip(slots, housings) if (main ^ housing).volume() < 1e-6]
+    named = f": {', '.join(loose)} not joined to the plate" if loose else ""
+    raise GuideDesignError(f"The guide would fall apart into {len(pieces)} pieces{named}.",
+                           hint="move the features onto the contact region or enlarge the region")
+
+
+def _check_slots_keep_one_piece(cut, solid, sleeves, slots) -> None:
+    pieces = len(cut.decompose())
+    if pieces <= 1:
+        return
+    culprits = [s.name for s in slots if len((solid - s.slot()).decompose()) > 1]
+    if culprits:
+        raise GuideDesignError(f"The slot of cut {', '.join(repr(n) for n in culprits)} cuts the guide into "
+                               f"{pieces} pieces.", hint="shorten the slot or widen the contact region around it")
+    raise GuideDesignError(f"The drill channels and slots cut the guide into {pieces} pieces.",
+                           hint="move the trajectories apart or enlarge the contact region")

@@ -1,0 +1,63 @@
+"""Drill sleeves and channels, in the guide's frame (mm).
+
+A sleeve is a tube about the trajectory from ``height_mm`` above the entry point down into the bone
+(the blocked-out bone is cut from it later, so its foot follows the bone); the channel is the bore
+along the whole line, so the drill passes through the guide and the sleeve unobstructed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .heightmap import Frame
+from .plan import Trajectory
+from .solids import cylinder
+
+#: How far the sleeve's tube is extended into the bone before the blocked-out bone is cut away, mm.
+FOOT_MM = 25.0
+#: How far the channel runs past the sleeve's top and past the bone, mm.
+RUN_OUT_MM = 40.0
+
+
+@dataclass(frozen=True, eq=False)
+class SleeveGeometry:
+    """A trajectory in frame mm: ``entry``, unit ``axis`` into the bone, radii."""
+
+    name: str
+    entry: np.ndarray
+    axis: np.ndarray
+    outer_radius: float
+    bore_radius: float
+    height: float
+
+    @classmethod
+    def of(cls, trajectory: Trajectory, frame: Frame) -> "SleeveGeometry":
+        return cls(trajectory.name, frame.to_local([trajectory.entry_lps])[0],
+                   frame.vector_to_local(trajectory.direction_lps),
+                   trajectory.sleeve.outer_diameter_mm / 2, trajectory.bore_diameter_mm / 2,
+                   trajectory.sleeve.height_mm)
+
+    def tube(self):
+        """The sleeve's solid: from ``height`` above the entry to ``FOOT_MM`` into the bone."""
+        return cylinder(self.entry, self.axis, -self.height, FOOT_MM, self.outer_radius)
+
+    def channel(self):
+        """The bore: the whole line through guide and sleeve."""
+        return cylinder(self.entry, self.axis, -self.height - RUN_OUT_MM, FOOT_MM + RUN_OUT_MM, self.bore_radius)
+
+    def footprint_points(self) -> np.ndarray:
+        """Points (n, 2) of the tube's outline projected along z (for the plate's footprint)."""
+        angles = np.linspace(0, 2 * np.pi, 32, endpoint=False)
+        helper = np.eye(3)[int(np.argmin(np.abs(self.axis)))]
+        u = np.cross(helper, self.axis)
+        u /= np.linalg.norm(u)
+        v = np.cross(self.axis, u)
+        ring = self.outer_radius * (np.cos(angles)[:, None] * u + np.sin(angles)[:, None] * v)
+        ends = [self.entry - self.height * self.axis, self.entry]
+        return np.vstack([end + ring for end in ends])[:, :2]
+
+    def outside_volume(self) -> float:
+        """Volume of the tube above the entry point (what must stay outside the bone), mm³."""
+        return float(np.pi * self.outer_radius ** 2 * self.height)

@@ -1,0 +1,239 @@
+"""Verification of a finished guide against its plan and the bone (LPS mm): every figure measured
+on the guide's surface, each check naming its feature and its number.
+
+Checks: closed and one shell; least gap to the bone >= clearance - ``TOLERANCE_MM`` and no overlap;
+removal: along the insertion direction no column of the guide has bone above it; each drill channel
+(cylinder fitted to the channel's wall vertices) within 0.1 mm / 0.5° of its trajectory, diameter
+within 0.05 mm; each slot (rays across it from points on its plane) centred within 0.1 mm, width
+within 0.05 mm; the plate, each sleeve and each slot housing at least the technology's minimum
+wall thick (see ``least_walls``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Optional
+
+import numpy as np
+
+from ..mesh import Mesh
+from ..progress import Progress, no_progress
+from .design import Guide
+from .heightmap import Frame, Grid, zbuffer
+from .plan import Plan
+from .sleeves import SleeveGeometry
+from .slots import SlotGeometry
+from .solids import basis, to_manifold
+
+TOLERANCE_MM = 0.05          # clearance may fall short of the plan by this much (height-map sampling)
+AXIS_OFFSET_MM = 0.1
+AXIS_ANGLE_DEG = 0.5
+DIAMETER_MM = 0.05
+SLOT_CENTRE_MM = 0.1
+SLOT_WIDTH_MM = 0.05
+
+
+@dataclass(frozen=True)
+class Check:
+    """One verification figure: ``value`` against ``limit`` (``kind`` ">=" or "<=")."""
+
+    name: str
+    feature: str
+    value: float
+    limit: float
+    kind: str
+    unit: str
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.value >= self.limit if self.kind == ">=" else self.value <= self.limit)
+
+    def message(self) -> str:
+        verdict = "ok" if self.passed else "FAILED"
+        return f"{self.feature}: {self.name} {self.value:.3f} {self.unit} (must be {self.kind} {self.limit:g}) {verdict}"
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "passed": self.passed}
+
+
+@dataclass(frozen=True)
+class Report:
+    checks: tuple
+
+    @property
+    def passed(self) -> bool:
+        return all(c.passed for c in self.checks)
+
+    def failures(self) -> list[str]:
+        return [c.message() for c in self.checks if not c.passed]
+
+    def to_dict(self) -> dict:
+        return {"passed": self.passed, "checks": [c.to_dict() for c in self.checks]}
+
+
+def verify_guide(guide: Guide, plan: Plan, bone: Mesh, progress: Optional[Progress] = None) -> Report:
+    """Measure ``guide`` (designed from ``plan`` on ``bone``) and compare with the plan."""
+    from ..topology import edges, shells
+
+    progress = progress or no_progress
+    plan = plan.validated()
+    mesh, bone = guide.mesh.in_space("LPS"), bone.in_space("LPS")
+    c = plan.clearance_mm
+    checks = [Check("closed surface", "guide", float(mesh.is_watertight()), 1, ">=", "(1 = yes)"),
+              Check("shells", "guide", float(shells(mesh, edges(mesh))[0]), 1, "<=", "")]
+    progress(0.05, "gap to bone")
+    gap, overlap = _gap_and_overlap(mesh, bone, c + 1.0)
+    checks += [Check("least gap to bone", "guide", gap, c - TOLERANCE_MM, ">=", "mm"),
+               Check("overlap with bone", "guide", overlap, 0.001, "<=", "mm³")]
+    progress(0.4, "removal along the insertion direction")
+    checks.append(Check("removal clearance along insertion", "guide",
+                        _removal_clearance(mesh, bone, guide.insertion_lps), c - TOLERANCE_MM, ">=", "mm"))
+    frame = guide.frame
+    sleeves = [SleeveGeometry.of(t, frame) for t in plan.trajectories]
+    slots = [SlotGeometry.of(c, plan, frame) for c in plan.cuts]
+    for sleeve in sleeves:
+        checks += _channel_checks(mesh, sleeve, frame)
+    for slot in slots:
+        checks += _slot_checks(mesh, slot, frame)
+    progress(0.7, "wall thickness")
+    for feature, wall in least_walls(mesh, guide.insertion_lps, sleeves, slots, frame).items():
+        checks.append(Check("least wall thickness", feature, wall, plan.tech.min_wall_mm, ">=", "mm"))
+    progress(1.0, "verified")
+    return Report(tuple(checks))
+
+
+def least_walls(mesh: Mesh, insertion: np.ndarray, sleeves, slots, frame: Frame) -> dict:
+    """The guide's walls, measured with rays (mm):
+
+    - ``plate``: from every bone-facing face straight up (along the insertion direction) to the
+      first upward-facing surface above it (the plate's top or a label pit's floor); rays that
+      graze a side wall (a channel or slot, a rim) are not walls and are skipped;
+    - ``sleeve 'name'``: from the channel's axis outwards across the sleeve wall, at mid-height;
+    - ``slot 'name'``: from the slot's faces outwards across the housing, at mid-depth.
+    """
+    from ..qa import face_geometry
+    from ..rays import RayCaster
+
+    caster = RayCaster(mesh)
+    centroid, normal, area = face_geometry(mesh)
+    walls = {}
+    down = (normal @ insertion < -0.5) & (area > 0)
+    up = np.tile(insertion, (int(down.sum()), 1))
+    face, distance = caster.first_hits(centroid[down], up, 1e-4, 50.0)
+    roof = (face >= 0) & (normal[np.maximum(face, 0)] @ insertion > 0.3)
+    walls["plate"] = float(distance[roof].min()) if roof.any() else float("inf")
+    for s in sleeves:
+        axis = frame.axes.T @ s.axis
+        centre = frame.to_lps([s.entry - 0.5 * s.height * s.axis])[0]
+        u, v = basis(axis)
+        angles = np.linspace(0, 2 * np.pi, 36, endpoint=False)
+        out = np.cos(angles)[:, None] * u + np.sin(angles)[:, None] * v
+        start = centre + (s.bore_radius + 1e-3) * out
+        _, d = caster.first_hits(start, out, 0.0, 50.0)
+        walls[f"sleeve '{s.name}'"] = float(d.min())
+    for s in slots:
+        n = frame.axes.T @ s.normal
+        along = frame.axes.T @ s.length_axis
+        origin = frame.to_lps([s.origin - 0.5 * s.depth * s.saw_axis])[0]
+        points = origin + np.outer(np.linspace(-0.4, 0.4, 9) * s.length, along)
+        least = np.inf
+        for sign in (1.0, -1.0):
+            start = points + sign * (0.5 * s.width + 1e-3) * n
+            _, d = caster.first_hits(start, np.tile(sign * n, (len(start), 1)), 0.0, 50.0)
+            least = min(least, float(d.min()))
+        walls[f"slot '{s.name}'"] = least
+    return walls
+
+
+def _gap_and_overlap(mesh: Mesh, bone: Mesh, search_mm: float) -> tuple[float, float]:
+    """Least distance between guide and bone (up to ``search_mm``) and their overlap volume (mm³)."""
+    guide_solid = to_manifold(mesh.vertices, mesh.faces, "guide")
+    bone_solid = to_manifold(bone.vertices, bone.faces, "bone model")
+    overlap = (guide_solid ^ bone_solid).volume()
+    return float(guide_solid.min_gap(bone_solid, search_mm)), float(overlap)
+
+
+def _removal_clearance(mesh: Mesh, bone: Mesh, direction: np.ndarray, step_mm: float = 0.1) -> float:
+    """Least height of the guide above the bone over the columns along ``direction`` (mm): the guide
+    slides off along ``direction`` without touching bone when this is positive."""
+    frame = Frame.along(direction, mesh.vertices.mean(0))
+    guide_local, bone_local = frame.to_local(mesh.vertices), frame.to_local(bone.vertices)
+    grid = Grid.covering(guide_local[:, :2].min(0), guide_local[:, :2].max(0), step_mm)
+    low = zbuffer(guide_local, mesh.faces, grid, highest=False)
+    high = zbuffer(bone_local, bone.faces, grid, highest=True)
+    both = np.isfinite(low) & np.isfinite(high)
+    return float((low - high)[both].min()) if both.any() else float("inf")
+
+
+def _channel_checks(mesh: Mesh, sleeve: SleeveGeometry, frame: Frame) -> list[Check]:
+    entry, axis = frame.to_lps([sleeve.entry])[0], frame.axes.T @ sleeve.axis
+    wall = _near_cylinder(mesh.vertices, entry, axis, sleeve.bore_radius, 0.3)
+    name = f"channel '{sleeve.name}'"
+    if len(wall) < 12:
+        return [Check("wall points found", name, float(len(wall)), 12, ">=", "")]
+    point, direction, radius = fit_cylinder(wall, entry, axis, sleeve.bore_radius)
+    offset = np.linalg.norm(np.cross(entry - point, direction))
+    angle = np.degrees(np.arccos(min(1.0, abs(float(direction @ axis)))))
+    return [Check("axis offset at entry", name, float(offset), AXIS_OFFSET_MM, "<=", "mm"),
+            Check("axis angle", name, float(angle), AXIS_ANGLE_DEG, "<=", "°"),
+            Check("diameter error", name, float(abs(2 * radius - 2 * sleeve.bore_radius)), DIAMETER_MM, "<=", "mm")]
+
+
+def _near_cylinder(points, point, axis, radius, band) -> np.ndarray:
+    rel = points - point
+    distance = np.linalg.norm(rel - np.outer(rel @ axis, axis), axis=1)
+    return points[np.abs(distance - radius) <= band]
+
+
+def fit_cylinder(points: np.ndarray, point: np.ndarray, axis: np.ndarray, radius: float):
+    """Least-squares cylinder through ``points`` (n, 3) starting from a guess: (point on the axis
+    nearest the guess point, unit axis, radius). A robust first fit picks the points on the
+    cylinder (within 0.02 mm), a plain least-squares fit on those gives the result."""
+    from scipy.optimize import least_squares
+
+    u, v = basis(axis)
+
+    def unpack(p):
+        centre = point + p[0] * u + p[1] * v
+        direction = axis + p[2] * u + p[3] * v
+        return centre, direction / np.linalg.norm(direction), p[4]
+
+    def residual(p):
+        centre, direction, r = unpack(p)
+        rel = points - centre
+        return np.linalg.norm(rel - np.outer(rel @ direction, direction), axis=1) - r
+
+    scale = [0.1, 0.1, 0.01, 0.01, 0.1]
+    fit = least_squares(residual, np.array([0, 0, 0, 0, radius]), x_scale=scale, loss="soft_l1", f_scale=0.01)
+    inliers = np.abs(residual(fit.x)) <= 0.02  # the wall; drop points of faces meeting it
+    if inliers.sum() >= 12:
+        points = points[inliers]
+        fit = least_squares(residual, fit.x, x_scale=scale)
+    centre, direction, r = unpack(fit.x)
+    centre = centre + ((point - centre) @ direction) * direction
+    return centre, direction, float(r)
+
+
+def _slot_checks(mesh: Mesh, slot: SlotGeometry, frame: Frame) -> list[Check]:
+    """Rays along ± the cut's normal from points of the plane inside the slot: width = the two hit
+    distances' sum, centring error = half their difference."""
+    from ..rays import RayCaster
+
+    name = f"slot '{slot.name}'"
+    normal = frame.axes.T @ slot.normal
+    along = np.linspace(-0.4, 0.4, 9) * slot.length
+    down = np.linspace(-slot.depth + 0.2, 0.0, 12)
+    origin = frame.to_lps([slot.origin])[0]
+    points = np.array([origin + a * (frame.axes.T @ slot.length_axis) + s * (frame.axes.T @ slot.saw_axis)
+                       for a in along for s in down])
+    caster = RayCaster(mesh)
+    reach = slot.width + 2 * slot.wall + 1.0
+    face_p, plus = caster.first_hits(points, np.tile(normal, (len(points), 1)), 0.0, reach)
+    face_m, minus = caster.first_hits(points, np.tile(-normal, (len(points), 1)), 0.0, reach)
+    walls = (face_p >= 0) & (face_m >= 0) & (plus + minus <= slot.width + 0.5)
+    if walls.sum() < 3:
+        return [Check("wall pairs found", name, float(walls.sum()), 3, ">=", "")]
+    width = plus[walls] + minus[walls]
+    centre = 0.5 * (plus[walls] - minus[walls])
+    return [Check("centre offset from plane", name, float(np.abs(centre).max()), SLOT_CENTRE_MM, "<=", "mm"),
+            Check("width error", name, float(np.abs(width - slot.width).max()), SLOT_WIDTH_MM, "<=", "mm")]
