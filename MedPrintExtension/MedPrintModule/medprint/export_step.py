@@ -77,7 +77,7 @@ def export_case(case: Case, settings: ExportSettings = ExportSettings(),
             try:
                 result = repair_mesh(mesh, RepairSettings(tiny_shell_mm3=qa_settings.tiny_shell_mm3,
                                                           max_hole_mm=qa_settings.max_hole_mm,
-                                                          tolerance_mm=settings.tolerance_mm))
+                                                          tolerance_mm=settings.tolerance_mm), checked=report)
                 mesh, repaired = result.mesh, result.summary()
                 report = check_mesh(mesh, qa_settings)
             except RepairRefused as err:

@@ -138,6 +138,8 @@ def self_intersecting_faces(mesh: Mesh, mesh_edges: Edges, caster: RayCaster) ->
     eps = _ray_start(mesh)
     live = np.flatnonzero(length > 4 * eps)
     direction = vector[live] / length[live, None]
+    blocked = caster.any_hits(origin[live], direction, eps, length[live] - eps)  # cheap first pass
+    live, direction = live[blocked], direction[blocked]
     near = np.full(len(live), eps)
     crossing = []
     for _ in range(4):  # a few steps past grazing hits on the edge's own fan
@@ -181,7 +183,7 @@ def check_mesh(mesh: Mesh, settings: QASettings = QASettings(),
     _, _, area = geometry
     degenerate = (area <= 1e-12) | (faces[:, 0] == faces[:, 1]) | (faces[:, 1] == faces[:, 2]) \
         | (faces[:, 0] == faces[:, 2])
-    duplicate = _duplicate_faces(faces)
+    duplicate = duplicate_faces(faces)
     n_shells, shell = shells(mesh, e)
     lap("topology", 0.2)
 
@@ -228,13 +230,16 @@ def check_mesh(mesh: Mesh, settings: QASettings = QASettings(),
     return report
 
 
-def _duplicate_faces(faces: np.ndarray) -> np.ndarray:
+def duplicate_faces(faces: np.ndarray) -> np.ndarray:
     """Mask of faces with the same three vertices as an earlier face (any order or winding)."""
     if len(faces) == 0:
         return np.zeros(0, dtype=bool)
-    _, first = np.unique(np.sort(faces, axis=1), axis=0, return_index=True)
-    duplicate = np.ones(len(faces), dtype=bool)
-    duplicate[first] = False
+    ordered = np.sort(faces, axis=1)
+    head = ordered[:, 0] * (int(ordered.max()) + 1) + ordered[:, 1]  # first two vertices as one key
+    order = np.lexsort((ordered[:, 2], head))  # stable: the earliest of equal faces comes first
+    same = (head[order][1:] == head[order][:-1]) & (ordered[order, 2][1:] == ordered[order, 2][:-1])
+    duplicate = np.zeros(len(faces), dtype=bool)
+    duplicate[order[1:][same]] = True
     return duplicate
 
 
@@ -248,13 +253,15 @@ def odd_shells(mesh: Mesh, shell: np.ndarray, volume: np.ndarray, tiny_mm3: floa
                ) -> tuple[np.ndarray, np.ndarray]:
     """Indices of inside-out shells (negative volume and not a cavity: no larger outward shell's
     box holds them) and of debris shells (|volume| below ``tiny_mm3``)."""
-    centroids = mesh.vertices[mesh.faces].mean(axis=1)
-    lo = np.full((len(volume), 3), np.inf)
-    hi = np.full((len(volume), 3), -np.inf)
-    np.minimum.at(lo, shell, centroids)
-    np.maximum.at(hi, shell, centroids)
     tiny = np.flatnonzero(np.abs(volume) < tiny_mm3)
-    inverted = [s for s in np.flatnonzero((volume < 0) & (np.abs(volume) >= tiny_mm3))
+    negative = np.flatnonzero((volume < 0) & (np.abs(volume) >= tiny_mm3))
+    if len(negative) == 0:
+        return np.zeros(0, dtype=np.int64), tiny
+    order = np.argsort(shell, kind="stable")
+    starts = np.searchsorted(shell[order], np.arange(len(volume)))
+    corners = mesh.vertices[mesh.faces[order, 0]]  # one vertex per face is enough for a shell's box
+    lo, hi = np.minimum.reduceat(corners, starts), np.maximum.reduceat(corners, starts)
+    inverted = [s for s in negative
                 if not np.any((volume > -volume[s]) & np.all(lo <= lo[s], axis=1) & np.all(hi >= hi[s], axis=1))]
     return np.array(inverted, dtype=np.int64), tiny
 

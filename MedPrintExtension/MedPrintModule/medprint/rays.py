@@ -31,6 +31,18 @@ class RayCaster:
         TriangleMesh(scene=self._scene, vertices=(mesh.vertices - self._center).astype(np.float32),
                      indices=mesh.faces.astype(np.int32))
 
+    def any_hits(self, origins: np.ndarray, directions: np.ndarray, near: float, far: np.ndarray | float
+                 ) -> np.ndarray:
+        """Whether each ray meets any face within ``[near, far]`` (cheaper than :meth:`first_hits`)."""
+        n = len(origins)
+        if n == 0:
+            return np.zeros(0, dtype=bool)
+        far = np.broadcast_to(np.asarray(far, dtype=np.float64), (n,))
+        start = origins - self._center + directions * near
+        hit = self._scene.run(start.astype(np.float32), directions.astype(np.float32),
+                              dists=(far - near).astype(np.float32), query="OCCLUDED")
+        return np.asarray(hit) != MISS
+
     def first_hits(self, origins: np.ndarray, directions: np.ndarray, near: np.ndarray | float,
                    far: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
         """First face hit by each ray within ``[near, far]`` along a unit ``direction`` (mm).

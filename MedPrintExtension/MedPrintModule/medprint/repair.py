@@ -22,7 +22,7 @@ from scipy.sparse.csgraph import breadth_first_order, connected_components
 from .errors import MedPrintError
 from .mesh import Mesh
 from .progress import Progress, no_progress
-from .qa import _duplicate_faces, face_geometry, odd_shells, self_intersecting_faces, shell_volumes
+from .qa import QAReport, duplicate_faces, face_geometry, odd_shells, self_intersecting_faces, shell_volumes
 from .rays import MISS, RayCaster
 from .topology import Edges, compact, edges, merge_coincident, shells, vertex_components
 
@@ -59,9 +59,16 @@ class RepairRefused(MedPrintError):
 
 
 def repair_mesh(mesh: Mesh, settings: RepairSettings = RepairSettings(),
-                progress: Optional[Progress] = None) -> RepairResult:
-    """Repair ``mesh`` (any space, mm); raises :class:`RepairRefused` beyond ``settings.tolerance_mm``."""
+                progress: Optional[Progress] = None, checked: Optional[QAReport] = None) -> RepairResult:
+    """Repair ``mesh`` (any space, mm); raises :class:`RepairRefused` beyond ``settings.tolerance_mm``.
+
+    ``checked``, the QA report of this very mesh, saves work: nothing to repair returns the mesh as
+    it is, and no self-intersection found is not searched for again (unless holes were filled).
+    """
     progress = progress or no_progress
+    if checked is not None and not checked.repairable:
+        progress(1.0, "nothing to repair")
+        return RepairResult(mesh, {}, 0.0, {})
     actions: dict[str, float] = {}
     seconds: dict[str, float] = {}
     clock = [time.perf_counter()]
@@ -81,7 +88,7 @@ def repair_mesh(mesh: Mesh, settings: RepairSettings = RepairSettings(),
     _, _, area = face_geometry(mesh)
     degenerate = (area <= 1e-12) | (faces[:, 0] == faces[:, 1]) | (faces[:, 1] == faces[:, 2]) \
         | (faces[:, 0] == faces[:, 2])
-    duplicate = _duplicate_faces(faces) & ~degenerate
+    duplicate = duplicate_faces(faces) & ~degenerate
     actions["degenerate_faces_removed"] = int(degenerate.sum())
     actions["duplicate_faces_removed"] = int(duplicate.sum())
     mesh = Mesh(mesh.vertices, faces[~degenerate & ~duplicate], mesh.space)
@@ -109,7 +116,10 @@ def repair_mesh(mesh: Mesh, settings: RepairSettings = RepairSettings(),
     actions["patch_area_mm2"] = round(float(face_geometry(Mesh(mesh.vertices, mesh.faces[patch]))[2].sum()), 3)
     lap("holes", 0.5)
 
-    mesh, distance, resolved = _resolve_intersections(mesh, patch)
+    if checked is not None and checked.self_intersecting_faces == 0 and not filled:
+        distance, resolved = 0.0, {"shells_united": 0, "shells_remeshed": 0, "self_crossings_refilled": 0}
+    else:
+        mesh, distance, resolved = _resolve_intersections(mesh, patch)
     actions.update(resolved)
     if resolved["shells_united"] or resolved["shells_remeshed"]:  # pieces a clean-up may leave behind
         mesh, dropped = _drop_debris(mesh, settings.tiny_shell_mm3)

@@ -96,3 +96,14 @@ def test_clean_mesh_is_left_alone(ball):
     result = repair_mesh(ball)
     assert result.hausdorff_mm == 0.0 and not any(v for v in result.actions.values())
     assert np.array_equal(result.mesh.faces, ball.faces) and _same_vertices(result.mesh, ball)
+
+
+def test_a_qa_report_saves_repeated_checks(ball):
+    from medprint.qa import check_mesh as qa
+
+    assert repair_mesh(ball, checked=qa(ball)).mesh is ball  # nothing to repair: the same mesh back
+    centroids = ball.vertices[ball.faces].mean(axis=1)
+    holed = Mesh(ball.vertices, ball.faces[np.linalg.norm(centroids - [10, 0, 0], axis=1) >= 2.5])
+    result = repair_mesh(holed, checked=qa(holed))
+    assert result.actions["holes_filled"] == 1
+    _printable(result.mesh)
