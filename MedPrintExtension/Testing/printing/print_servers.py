@@ -108,3 +108,28 @@ yaml.safe_dump({{"_version": 2, "admin": {{"password": pbkdf2_sha256.hash("admin
         assert time.monotonic() - begin < 30, "OctoPrint's virtual printer did not connect"
         time.sleep(0.2)
     return server
+
+
+def start_moonraker(datadir: Path, klippy_socket: Path) -> Server:
+    """Moonraker 0.11 on 127.0.0.1 with ``datadir`` (config, gcodes, logs), 127.0.0.1 trusted,
+    talking to Klippy at ``klippy_socket`` (started or not)."""
+    _need(MOONRAKER_BIN)
+    for sub in ("config", "gcodes", "logs", "database"):
+        (datadir / sub).mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    (datadir / "config" / "moonraker.conf").write_text(f"""\
+[server]
+host: 127.0.0.1
+port: {port}
+klippy_uds_address: {klippy_socket}
+
+[authorization]
+trusted_clients:
+  127.0.0.0/8
+
+[file_manager]
+enable_object_processing: False
+""")
+    server = Server([str(MOONRAKER_BIN), "-d", str(datadir), "-n"], datadir / "serve.log", f"http://127.0.0.1:{port}")
+    server.wait_ready("/server/info", {})
+    return server

@@ -118,6 +118,9 @@ def connect(config: PrinterConfig, timeout_s: float = 10.0):
     if config.kind == "octoprint":
         from .octoprint import OctoPrintPrinter
         return OctoPrintPrinter(config.name, config.address, config.api_key, timeout_s)
+    if config.kind == "moonraker":
+        from .moonraker import MoonrakerPrinter
+        return MoonrakerPrinter(config.name, config.address, config.api_key, timeout_s)
     if config.kind == "prusalink":
         from .prusalink import PrusaLinkPrinter
         return PrusaLinkPrinter(config.name, config.address, config.api_key, config.username, config.password,
