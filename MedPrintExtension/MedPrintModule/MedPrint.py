@@ -101,7 +101,8 @@ class MedPrintParameterNode:
     preset - tissue preset (a key of medprint.segment.PRESETS) used by "Add segment from preset".
     smoothing, targetTriangles - surface smoothing factor, and decimation target (0 keeps all).
     outputModel - the model node the surface goes into (created when empty).
-    guide* - the guide plan's markups, printing technology and wall thickness (mm).
+    guide* - the guide plan's markups (contact points or curve, drill lines, cut planes), printing
+        technology and wall thickness (mm).
     export* - the printer the parts are checked for, repair on/off, and an extra copy's format,
         coordinates (LPS as files, RAS as the scene) and folder.
     """
@@ -117,8 +118,8 @@ class MedPrintParameterNode:
     outputModel: vtkMRMLModelNode
     guideContactPoints: vtkMRMLMarkupsFiducialNode
     guideContactCurve: vtkMRMLMarkupsClosedCurveNode
-    guideTrajectory: vtkMRMLMarkupsLineNode
-    guideCutPlane: vtkMRMLMarkupsPlaneNode
+    guideTrajectories: list[vtkMRMLMarkupsLineNode]
+    guideCutPlanes: list[vtkMRMLMarkupsPlaneNode]
     guideTechnology: Annotated[str, Choice(list(GUIDE_TECHNOLOGIES))] = "resin"
     guideThickness: Annotated[float, Minimum(1.0), Maximum(10.0)] = 3.0
     exportPrinter: Annotated[str, Choice(list(PRINTERS))] = DEFAULT_PRINTER
@@ -182,6 +183,11 @@ class MedPrintWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self.addObserver(slicer.mrmlScene, slicer.mrmlScene.EndCloseEvent, self.onSceneEndClose)
         self.ui.presetButton.connect("clicked(bool)", self.onPresetButton)
         self.ui.makeModelButton.connect("clicked(bool)", self.onMakeModelButton)
+        # ticked markups lists: qMRMLCheckableNodeComboBox has no parameterNodeWrapper connector
+        self._checkableSelectors = {"guideTrajectories": self.ui.guideTrajectoriesSelector,
+                                    "guideCutPlanes": self.ui.guideCutPlanesSelector}
+        for name, selector in self._checkableSelectors.items():
+            selector.connect("checkedNodesChanged()", lambda name=name: self.onCheckedNodesChanged(name))
         self.ui.exportSaveButton.connect("clicked(bool)", self.onExportSaveButton)
         self.ui.exportReportButton.connect("clicked(bool)", self.onExportReportButton)
         for step, button in self._runButtons.items():
@@ -263,6 +269,14 @@ class MedPrintWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         if editor.sourceVolumeNode() is not parameters.inputVolume:
             editor.setSourceVolumeNode(parameters.inputVolume)
 
+        for name, selector in self._checkableSelectors.items():
+            wanted = {node.GetID() for node in getattr(parameters, name) if node is not None}
+            if wanted != {node.GetID() for node in selector.checkedNodes()}:
+                wasBlocked = selector.blockSignals(True)
+                for index in range(selector.nodeCount()):
+                    node = selector.nodeFromIndex(index)
+                    selector.setCheckState(node, qt.Qt.Checked if node.GetID() in wanted else qt.Qt.Unchecked)
+                selector.blockSignals(wasBlocked)
         case, self.ui.caseStatusLabel.text = self._openCase()
         modelDone = bool(case and case.steps.get("model") == "done")
         for step, (section, status, nextButton) in self._sections.items():
@@ -290,6 +304,10 @@ class MedPrintWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         for row, (key, value) in enumerate(rows):
             table.setItem(row, 0, qt.QTableWidgetItem(str(key)))
             table.setItem(row, 1, qt.QTableWidgetItem(f"{value:.4g}" if isinstance(value, float) else str(value)))
+
+    def onCheckedNodesChanged(self, name: str) -> None:
+        if self._parameterNode:
+            setattr(self._parameterNode, name, list(self._checkableSelectors[name].checkedNodes()))
 
     def goToNextStep(self, step: str) -> None:
         steps = list(self._sections)
@@ -373,7 +391,9 @@ class MedPrintWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         def run(progress):
             case = self.logic.caseOf(parameters)
             if step == "guide":
-                self.logic.saveGuidePlan(case, parameters)
+                self.logic.saveGuidePlan(case, parameters.guideContactPoints, parameters.guideContactCurve,
+                                         list(parameters.guideTrajectories), list(parameters.guideCutPlanes),
+                                         parameters.guideTechnology, parameters.guideThickness)
             if step == "export":
                 return self.logic.exportCase(case, parameters.exportPrinter, parameters.exportRepair, progress)
             return self.logic.runStep(case, step, progress)
@@ -477,13 +497,12 @@ class MedPrintLogic(ScriptedLoadableModuleLogic):
         return figures
 
     @staticmethod
-    def saveGuidePlan(case, parameters):
-        """The guide plan from the parameter node's markups, written where the guide step reads it."""
-        plan = markups_plan.plan_from_markups(
-            parameters.guideContactPoints, parameters.guideContactCurve,
-            [parameters.guideTrajectory] if parameters.guideTrajectory else [],
-            [parameters.guideCutPlane] if parameters.guideCutPlane else [],
-            technology=parameters.guideTechnology, thickness_mm=parameters.guideThickness, case_label=case.label)
+    def saveGuidePlan(case, contactPoints, contactCurve, trajectories, cutPlanes, technology: str = "resin",
+                      thickness: float = 3.0):
+        """The guide plan from markups (contact point list or closed curve, drill lines, cut planes),
+        written into the case where the guide step reads it; returns its path."""
+        plan = markups_plan.plan_from_markups(contactPoints, contactCurve, trajectories, cutPlanes,
+                                              technology=technology, thickness_mm=thickness, case_label=case.label)
         return case_node.save_guide_plan(case, plan)
 
     @staticmethod

@@ -94,15 +94,13 @@ def record_model(case: Case, volume: Volume, figures: dict, mesh: Mesh, settings
     return stl
 
 
-#: where the Guide step's plan is kept in the case folder (LPS mm, ``medprint.guide.plan`` JSON)
-GUIDE_PLAN = ("guide", "plan.json")
-
-
 def save_guide_plan(case: Case, plan) -> Path:
-    """Write the guide ``plan`` (from the module's markups) into the case, where the guide step reads it."""
+    """Write the guide ``plan`` (from the module's markups) into the case, where the guide step reads it
+    (``medprint.guide.step.PLAN_FILE``; LPS mm JSON)."""
     from medprint.guide.plan import save_plan
+    from medprint.guide.step import PLAN_FILE
 
-    return save_plan(plan, case.path(*GUIDE_PLAN))
+    return save_plan(plan, case.path(*PLAN_FILE))
 
 
 def _stl_files(value) -> list:

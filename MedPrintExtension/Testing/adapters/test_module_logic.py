@@ -14,6 +14,7 @@ import types
 import numpy as np
 import pytest
 import slicer
+from scipy.spatial import cKDTree
 from vtkmodules.vtkFiltersCore import vtkFeatureEdges
 
 from MedPrintLib.case_node import model_settings_from_parameters
@@ -220,3 +221,45 @@ def test_export_panel_checks_then_saves_a_copy_in_the_chosen_format_and_space(mo
     with zipfile.ZipFile(three_mf) as archive:
         model = archive.read("3D/3dmodel.model").decode()
     assert 'unit="millimeter"' in model and "abdomen-3-bone" in model
+
+
+def test_guide_panel_designs_the_guide_from_markups_on_the_demo_ct(module, tmp_path):
+    """The built-in demo plan placed as markups (contact points, two drill lines, a cut plane) on the
+    demo CT's bone model: the Guide panel writes the plan from the markups into the case (same points,
+    LPS), the guide step designs and verifies it, and the guide appears in the scene beside the bone."""
+    from MedPrintLib.markups_plan import markups_from_plan
+    from medprint.guide.plan import load_plan
+    from medprint.guide.step import DEMO_CT, DEMO_PLAN
+
+    scene = slicer.mrmlScene
+    logic = module.MedPrintLogic()
+    ct = _ct_node(scene, DEMO_CT)
+    case = create_case(tmp_path / "case", "spine-1")
+    bone_node = scene.AddNewNodeByClass("vtkMRMLModelNode", "bone")
+    logic.makeModel(ct, bone_node, ModelSettings(), case=case)
+    demo = load_plan(DEMO_PLAN)
+    markups = markups_from_plan(demo, scene)
+    plan_file = logic.saveGuidePlan(case, markups["contact_points"], None, markups["trajectories"],
+                                    markups["cuts"], "resin", 3.0)
+    written = load_plan(plan_file)
+    assert np.allclose(written.contact.points_lps, demo.contact.points_lps, atol=1e-9)
+    for ours, theirs in zip(written.trajectories, demo.trajectories):
+        assert np.allclose(ours.entry_lps, theirs.entry_lps, atol=1e-9)
+        assert np.allclose(ours.direction_lps, theirs.direction_lps, atol=1e-9)
+    assert written.case_label == "spine-1"
+
+    models_before = scene.GetNumberOfNodesByClass("vtkMRMLModelNode")
+    summary = logic.runStep(case, "guide")
+    recorded = open_case(case.folder)
+    assert recorded.steps["guide"] == "done" and "checks passed" in summary
+    assert recorded.results["guide"]["verification"]
+    assert scene.GetNumberOfNodesByClass("vtkMRMLModelNode") == models_before + 1
+    guide_node = scene.GetNthNodeByClass(models_before, "vtkMRMLModelNode")
+    guide = mesh_from_model_node(guide_node).in_space("LPS")
+    on_disk = read_stl(recorded.path(recorded.results["guide"]["file"]))
+    assert guide.is_watertight() and guide.volume_mm3() == pytest.approx(on_disk.volume_mm3(), rel=1e-6)
+    bone = mesh_from_model_node(bone_node).in_space("LPS")  # the guide sits on the bone, near the contact
+    distances, _ = cKDTree(bone.vertices).query(guide.vertices)
+    assert distances.min() < 2.0
+    center = np.mean(demo.contact.points_lps, axis=0)
+    assert np.linalg.norm(guide.vertices.mean(axis=0) - center) < 30.0

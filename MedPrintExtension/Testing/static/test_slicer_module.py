@@ -177,7 +177,7 @@ def test_ui_is_a_qmrml_widget_with_slicer_widget_classes():
     assert used <= SLICER_WIDGETS, f"widget classes Slicer does not provide: {used - SLICER_WIDGETS}"
     for c in root.iter("customwidget"):
         assert c.findtext("header") == c.findtext("class") + ".h", c.findtext("class")
-        assert c.findtext("extends") in ("QWidget", "qMRMLWidget"), c.findtext("class")
+        assert c.findtext("extends") in ("QWidget", "qMRMLWidget", "qMRMLNodeComboBox"), c.findtext("class")
 
 
 def _step_widgets_in_setup() -> dict[str, list[str]]:
@@ -268,7 +268,7 @@ def _annotation_kind(annotation: ast.AST) -> str:
 def test_every_bound_widget_maps_to_a_parameter_node_field_of_a_matching_type():
     fields = _parameter_fields()
     assert {"caseFolder", "caseLabel", "inputVolume", "segmentation", "preset", "smoothing", "targetTriangles",
-            "outputModel", "guideContactPoints", "guideTrajectory", "guideCutPlane", "guideTechnology"} <= set(fields)
+            "outputModel", "guideContactPoints", "guideTrajectories", "guideCutPlanes", "guideTechnology"} <= set(fields)
     bound = {}
     for name, widget in _ui_widgets().items():
         for prop in widget.findall("property"):
@@ -292,6 +292,21 @@ def test_every_bound_widget_maps_to_a_parameter_node_field_of_a_matching_type():
             assert "Choice(" in text, f"{name}: a combo box needs a Choice annotation, got {text}"
         if cls in ("ctkSliderWidget", "QSlider"):
             assert "Minimum(" in text and "Maximum(" in text, f"{name}: a slider needs a bounded field"
+
+
+def test_checkable_selectors_sync_list_fields_of_their_node_type():
+    """qMRMLCheckableNodeComboBox has no GUI connector: MedPrintWidget maps each to a list field."""
+    fields = _parameter_fields()
+    synced = next(node.value for node in ast.walk(_tree(MODULE_PY)) if isinstance(node, ast.Assign)
+                  and isinstance(node.targets[0], ast.Attribute) and node.targets[0].attr == "_checkableSelectors")
+    mapping = {ast.literal_eval(k): v.attr for k, v in zip(synced.keys, synced.values)}
+    widgets = _ui_widgets()
+    checkable = {name for name, w in widgets.items() if w.get("class") == "qMRMLCheckableNodeComboBox"}
+    assert set(mapping.values()) == checkable
+    for field, name in mapping.items():
+        types = [s.text for p in widgets[name].findall("property") if p.get("name") == "nodeTypes"
+                 for s in p.iter("string")]
+        assert ast.unparse(fields[field]) == f"list[{types[0]}]" and len(types) == 1, (field, name)
 
 
 def test_adapters_read_the_parameter_node_under_its_field_names_and_types():
