@@ -565,6 +565,8 @@ class MedPrintTest(ScriptedLoadableModuleTest):
         self.test_parameter_defaults()
         self.setUp()
         self.test_workflow_on_CTChest()
+        self.setUp()
+        self.test_guide_from_markups_on_the_demo_CT()
 
     def test_parameter_defaults(self):
         parameters = MedPrintLogic().getParameterNode()
@@ -628,6 +630,7 @@ class MedPrintTest(ScriptedLoadableModuleTest):
             for step in LATER_STEPS:
                 if step in workflow.UNAVAILABLE or step == "guide":
                     continue
+                self.assertTrue(dependencies.ensure_feature(STEP_FEATURES[step], requester="MedPrint test"))
                 self.delayDisplay(f"{step}: " + logic.runStep(case, step))
                 self.assertIn(workflow.open_case(case.folder).steps[step], ("done", "skipped"))
         finally:
@@ -635,4 +638,31 @@ class MedPrintTest(ScriptedLoadableModuleTest):
                 os.environ.pop(name, None)
                 if value is not None:
                     os.environ[name] = value
+        self.delayDisplay("Test passed")
+
+    def test_guide_from_markups_on_the_demo_CT(self):
+        """The built-in demo plan placed as markups on the built-in demo CT's bone gives a verified guide."""
+        from MedPrintLib.markups_plan import markups_from_plan
+        from medprint.guide.plan import load_plan
+        from medprint.guide.step import DEMO_CT, DEMO_PLAN
+
+        files = sorted(str(path) for path in DEMO_CT.glob("*.dcm"))
+        volumeNode = slicer.mrmlScene.AddNewNodeByClass("vtkMRMLScalarVolumeNode", "demo CT")
+        storage = slicer.vtkMRMLVolumeArchetypeStorageNode()
+        storage.SetFileName(files[0])
+        for name in files:
+            storage.AddFileName(name)
+        storage.SetSingleFile(False)
+        self.assertTrue(storage.ReadData(volumeNode))
+        logic = MedPrintLogic()
+        case = workflow.create_case(Path(slicer.util.tempDirectory()) / "guide-case", "selftest-guide")
+        logic.makeModel(volumeNode, slicer.mrmlScene.AddNewNodeByClass("vtkMRMLModelNode", "bone"),
+                        case_node.model_settings_from_parameters(logic.getParameterNode().parameterNode), case=case)
+        markups = markups_from_plan(load_plan(DEMO_PLAN), slicer.mrmlScene)
+        logic.saveGuidePlan(case, markups["contact_points"], None, markups["trajectories"], markups["cuts"])
+        self.assertTrue(dependencies.ensure_feature("guide", requester="MedPrint test"))
+        modelsBefore = slicer.mrmlScene.GetNumberOfNodesByClass("vtkMRMLModelNode")
+        self.delayDisplay("guide: " + logic.runStep(case, "guide"))
+        self.assertEqual(workflow.open_case(case.folder).steps["guide"], "done")
+        self.assertEqual(slicer.mrmlScene.GetNumberOfNodesByClass("vtkMRMLModelNode"), modelsBefore + 1)
         self.delayDisplay("Test passed")
