@@ -15,6 +15,8 @@ from sqlalchemy import select
 
 from medprint.cli import DEMO_CT
 from medprint.phantom import PATIENT_ID, PATIENT_NAME, demo_phantom
+from medprint.registry.cpt import suggest_codes
+from medprint.registry.deid import records_from_case
 from medprint.registry.outbox import Outbox
 from medprint.registry.schema import CaseRecord
 from medprint.registry.server.db import cases
@@ -47,9 +49,9 @@ def test_without_registry_the_record_is_queued_and_nothing_touches_the_network(d
     case = open_case(demo_case)
     summary = run_register(case, lambda f, m: None)
     assert connections == []
-    assert summary == "0559T x1; queued (no registry configured)"
-    result = open_case(demo_case).results["register"]
-    assert result["status"] == "queued (no registry configured)"
+    assert summary == "0559T x1 queued (no registry configured)"
+    (result,) = open_case(demo_case).results["register"]["records"]
+    assert result["object_type"] == "anatomic_model" and result["status"] == "queued (no registry configured)"
     assert result["cpt"] == [{"code": "0559T", "units": 1}]
     assert any("no printed model" in w for w in result["warnings"])
     outbox = Outbox(user_dirs / "data" / "registry-outbox.sqlite3")
@@ -59,12 +61,42 @@ def test_without_registry_the_record_is_queued_and_nothing_touches_the_network(d
     assert record.imaging.source_imaging[0].modality == "CT"
     assert record.imaging.source_imaging[0].slice_thickness_mm == pytest.approx(case.source["slice_thickness_mm"])
     assert record.patient.age_band == "unknown" and record.assessment.usefulness == "unknown"
-    on_disk = json.loads((demo_case / "registry" / "case-record.json").read_text())
+    on_disk = json.loads((demo_case / result["record"]).read_text())
     assert on_disk == record.model_dump(mode="json")
     # running the step again keeps the case ID and queues nothing new
     run_register(open_case(demo_case), lambda f, m: None)
-    assert open_case(demo_case).results["register"]["case_id"] == result["case_id"]
+    assert open_case(demo_case).results["register"]["records"][0]["case_id"] == result["case_id"]
     assert [e.status for e in outbox.entries()] == ["pending"]
+
+
+def test_guide_and_sent_print_make_two_coded_records(tmp_path):
+    case = create_case(tmp_path / "case", "guided")
+    case.source = {"modality": "CT", "slice_thickness_mm": 1.25, "series_instance_uid": "1.2.3.4.5"}
+    case.results["model"] = {"file": "models/guided-bone.stl", "settings": {"preset": "bone"}}
+    (tmp_path / "case" / "guide").mkdir()
+    (tmp_path / "case" / "guide" / "plan.json").write_text(json.dumps({"cuts": [{}], "trajectories": [{}, {}],
+                                                                       "side": "left"}))
+    case.results["guide"] = {"file": "guide/guided-guide.stl", "plan": "guide/plan.json"}
+    case.results["print"] = {"printer_make": "Formlabs", "printer_model": "Form 3B", "technology": "SLA",
+                             "material": "resin-standard", "print_minutes": 95.4, "sent": {"state": "Printing"},
+                             "parts": ["models/guided-bone.stl", "guide/guided-guide.stl"]}
+    case.steps.update(model="done", guide="done", print="done")
+    ids = {}
+    model, guide = records_from_case(case, "site-a", ids, 2026)
+    assert set(ids) == {"anatomic_model", "anatomic_guide"} and ids["anatomic_guide"] == guide.case_id
+    assert codes(suggest_codes(model)) == {"0559T": 1} and codes(suggest_codes(guide)) == {"0561T": 1}
+    assert (guide.digital_model.guide_type, guide.digital_model.parts[0].laterality) == ("cutting", "left")
+    (printed,) = model.physical_models
+    assert (printed.technology, printed.print_minutes, model.effort.printer_run_minutes) == \
+        ("vat_photopolymerisation", 95, 95)
+    assert guide.physical_models[0].printer_model == "Form 3B"
+    assert "1.2.3.4.5" not in model.payload().decode() + guide.payload().decode()
+    del case.results["print"]["sent"]  # sliced, never sent: nothing was printed
+    assert [r.physical_models for r in records_from_case(case, "site-a", ids, 2026)] == [[], []]
+
+
+def codes(lines):
+    return {line.code: line.units for line in lines}
 
 
 def test_unreachable_registry_leaves_the_record_queued_quickly(demo_case, user_dirs, monkeypatch):
@@ -100,7 +132,7 @@ def test_no_phi_from_the_source_dicom_reaches_payload_outbox_logs_or_server(serv
     case = create_case(tmp_path / "case", "phi-check")
     run_case(case, tmp_path / "dicom", progress=lambda f, m: messages.append(m))
     summary = run_register(open_case(case.folder), lambda f, m: messages.append(m))
-    assert summary.endswith("; sent")
+    assert summary == "0559T x1 sent"
 
     outbox_file = user_dirs / "data" / "registry-outbox.sqlite3"
     payloads = [e.payload.decode() for e in Outbox(outbox_file).entries()]
@@ -109,7 +141,7 @@ def test_no_phi_from_the_source_dicom_reaches_payload_outbox_logs_or_server(serv
     assert len(stored) == 1 and json.loads(stored[0])["case_id"] == json.loads(payloads[0])["case_id"]
     outbox_bytes = b"".join(p.read_bytes() for p in outbox_file.parent.iterdir())
     texts = {"payload": "".join(payloads), "stored rows": "".join(stored),
-             "case record": (case.folder / "registry" / "case-record.json").read_text(),
+             "case record": (case.folder / "registry" / "anatomic_model.json").read_text(),
              "logs": caplog.text + "\n".join(messages), "server log": server.log_file.read_text()}
     for where, text in texts.items():
         leaked = sorted(value for value in identifiers if value in text)

@@ -98,7 +98,7 @@ def configure(url: str = typer.Option(..., help="registry address (https://...)"
 
 
 @app.command()
-def submit(record_file: Path = typer.Argument(..., help="a case record (e.g. <case>/registry/case-record.json)")):
+def submit(record_file: Path = typer.Argument(..., help="a case record (e.g. <case>/registry/anatomic_model.json)")):
     """Check a completed record (schema, codes, PHI), queue it and send it if a registry is configured."""
     from .client import RegistryClient, send_entry
     from .config import load_config, outbox_path

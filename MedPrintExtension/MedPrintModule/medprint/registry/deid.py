@@ -6,15 +6,17 @@ numbers, UIDs, device serial numbers, institution or dates); ages become 10-year
 "90+" above 89; dates become the year; the case ID is random (its link to the study stays in the
 local outbox database, :mod:`.outbox`); no mesh or image is ever part of a record, so a face or
 skin surface cannot be attached. Clinician answers the case folder cannot know are "unknown".
+Printed objects are named by ISO/ASTM 52900 technology, printer make and model only (no serial).
 """
 
 from __future__ import annotations
 
+import json
 import secrets
 from datetime import date
 from typing import Optional
 
-from .schema import (AnatomicPart, CaseRecord, DigitalModel, Imaging, Patient, PhysicalModel, SourceImaging,
+from .schema import (AnatomicPart, CaseRecord, DigitalModel, Effort, Imaging, Patient, PhysicalModel, SourceImaging,
                      UNKNOWN)
 
 _MODALITIES = {"CT": "CT", "MR": "MR", "US": "US", "PT": "PT", "NM": "NM", "XA": "XA"}
@@ -64,36 +66,64 @@ def _label(value, default: str) -> str:
     return text if text and text[0].isalnum() else default
 
 
-def record_from_case(case, site: str, case_id: str, year: int, software: str = "") -> CaseRecord:
-    """The registry record of a workflow case (:class:`medprint.workflow.Case`) from its step results.
+def _guide_facts(case) -> tuple[str, str]:
+    """Guide type and laterality from the case's guide plan (cuts make a cutting guide, sleeves
+    alone a drilling guide); read for its counts and side only."""
+    try:
+        plan = json.loads(case.path(case.results["guide"]["plan"]).read_text())
+    except (KeyError, OSError, ValueError):
+        return "other", "not_applicable"
+    kind = "cutting" if plan.get("cuts") else "drilling" if plan.get("trajectories") else "other"
+    side = str(plan.get("side", "")).lower()
+    return kind, side if side in ("left", "right", "bilateral", "midline") else "not_applicable"
 
-    Reads ``case.source`` (modality, slice thickness), ``results["model"]["settings"]["preset"]``,
-    ``results["guide"]`` (``guide_type``, ``guide_count``), ``results["print"]`` (``printer_make``,
-    ``printer_model``, ``technology``, ``material``, ``print_minutes``) when those steps are done.
-    Patient, indication, effort and assessment are left "unknown" for the clinician.
+
+def _printed(case, part_file: str) -> list[PhysicalModel]:
+    """The print of ``part_file`` when the print step sent it to a printer (a sliced job that was
+    never sent is not a printed model)."""
+    printed = case.results.get("print", {}) if case.steps.get("print") == "done" else {}
+    if not printed.get("sent") or part_file not in printed.get("parts", []):
+        return []
+    minutes = printed.get("print_minutes")
+    return [PhysicalModel(
+        printer_make=_label(printed.get("printer_make"), "unknown"),
+        printer_model=_label(printed.get("printer_model"), "unknown"),
+        technology=technology(printed.get("technology", "")),
+        material=_label(printed.get("material"), "unknown"), parts=[0],
+        print_minutes=int(round(minutes)) if isinstance(minutes, (int, float)) and minutes >= 0 else UNKNOWN)]
+
+
+def records_from_case(case, site: str, case_ids: dict, year: int, software: str = "") -> list[CaseRecord]:
+    """The registry records of a workflow case (:class:`medprint.workflow.Case`), one per kind of
+    3D-printed object, as the registry's form has one object type per case: the anatomic model
+    (the model step's segment) and, when the guide step is done, the anatomic guide.
+
+    ``case_ids`` maps object type to registry case ID (new IDs are added). Reads ``case.source``
+    (modality, slice thickness), the model preset, the guide plan's cuts, sleeves and side, and the
+    print step's ``printer_make``, ``printer_model``, ``technology``, ``material``, ``print_minutes``
+    and ``parts`` (only if the job was sent). Patient, indication, effort and assessment stay
+    "unknown" for the clinician.
     """
-    preset = case.results.get("model", {}).get("settings", {}).get("preset", "segment")
-    parts = [AnatomicPart(region="unspecified", structure=_label(preset.replace("_", " ").capitalize(), "Segment"),
-                          laterality="not_applicable")]
+    model = case.results.get("model", {})
+    preset = model.get("settings", {}).get("preset", "segment")
+    structure = _label(preset.replace("_", " ").capitalize(), "Segment")
+    common = dict(site=site, procedure_year=year, patient=Patient(age_band=UNKNOWN, sex=UNKNOWN),
+                  imaging=Imaging(indication_category=UNKNOWN, source_imaging=[source_imaging(case.source)]))
+    parts = [AnatomicPart(region="unspecified", structure=structure, laterality="not_applicable")]
+    kinds = [("anatomic_model", DigitalModel(object_type="anatomic_model", purpose=UNKNOWN, parts=parts,
+                                             software=software), model.get("file", ""))]
     guide = case.results.get("guide", {}) if case.steps.get("guide") == "done" else {}
     if guide:
-        model = DigitalModel(object_type="anatomic_guide", purpose="surgical_planning", parts=parts,
-                             guide_type=guide.get("guide_type", "other") if guide.get("guide_type") in
-                             ("cutting", "drilling", "positioning") else "other",
-                             guide_count=max(1, int(guide.get("guide_count", 1))), software=software)
-    else:
-        model = DigitalModel(object_type="anatomic_model", purpose="unknown", parts=parts, software=software)
-    printed = case.results.get("print", {}) if case.steps.get("print") == "done" else {}
-    physical = []
-    if printed:
-        minutes = printed.get("print_minutes")
-        physical.append(PhysicalModel(
-            printer_make=_label(printed.get("printer_make"), "unknown"),
-            printer_model=_label(printed.get("printer_model"), "unknown"),
-            technology=technology(printed.get("technology", "")),
-            material=_label(printed.get("material"), "unknown"), parts=[0],
-            print_minutes=int(round(minutes)) if isinstance(minutes, (int, float)) and minutes >= 0 else UNKNOWN))
-    return CaseRecord(site=site, case_id=case_id, procedure_year=year,
-                      patient=Patient(age_band=UNKNOWN, sex=UNKNOWN),
-                      imaging=Imaging(indication_category=UNKNOWN, source_imaging=[source_imaging(case.source)]),
-                      digital_model=model, physical_models=physical)
+        guide_type, side = _guide_facts(case)
+        fitted = [AnatomicPart(region="unspecified", structure=structure, laterality=side)]
+        kinds.append(("anatomic_guide", DigitalModel(object_type="anatomic_guide", purpose="surgical_planning",
+                                                     parts=fitted, guide_type=guide_type, guide_count=1,
+                                                     software=software), guide.get("file", "")))
+    records = []
+    for kind, digital, part_file in kinds:
+        case_id = case_ids.setdefault(kind, new_case_id())
+        printed = _printed(case, part_file)
+        effort = Effort(printer_run_minutes=printed[0].print_minutes) if printed else Effort()
+        records.append(CaseRecord(case_id=case_id, digital_model=digital, physical_models=printed, effort=effort,
+                                  **common))
+    return records

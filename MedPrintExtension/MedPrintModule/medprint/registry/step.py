@@ -1,10 +1,11 @@
-"""The workflow's "register" step: build the case's de-identified record, suggest CPT codes,
-PHI-check it, store it in the local outbox and send it only if a registry is configured.
+"""The workflow's "register" step: build the case's de-identified records (one per kind of printed
+object: anatomic model, and anatomic guide when the guide step is done), suggest CPT codes,
+PHI-check them, store them in the local outbox and send them only if a registry is configured.
 
-The record is also written to ``<case>/registry/case-record.json`` for the clinician to complete
+Each record is also written to ``<case>/registry/<object type>.json`` for the clinician to complete
 (patient band, indication, effort, assessment) and submit with ``medprint registry submit``.
-Without a configured registry nothing touches the network; with one, a single bounded attempt is
-made (3 s to connect, 5 s to answer) and a failure leaves the record queued for ``flush``.
+Without a configured registry nothing touches the network; with one, one bounded attempt per
+record is made (3 s to connect, 5 s to answer) and a failure leaves it queued for ``flush``.
 """
 
 from __future__ import annotations
@@ -18,45 +19,56 @@ from ..workflow import Case, save_case
 from .client import RegistryClient, send_entry
 from .config import UNASSIGNED_SITE, load_config, outbox_path
 from .cpt import check_codes, suggest_codes
-from .deid import new_case_id, record_from_case
+from .deid import records_from_case
 from .outbox import Outbox
 from .phi_scan import require_clean
 from .schema import CaseRecord
 
-RECORD_FILE = ("registry", "case-record.json")
+RECORD_FOLDER = "registry"
+_STATUS = {"sent": "sent", "retry": "queued (registry unreachable; `medprint registry flush` retries)",
+           "rejected": "rejected by the registry (see `medprint registry status`)"}
 
 
 def run_register(case: Case, progress: Progress) -> str:
     """Runner of the "register" step (see :data:`medprint.workflow.STEP_RUNNERS`)."""
-    progress(0.0, "building the case record")
+    progress(0.0, "building the case records")
     config = load_config()
-    case_id = case.results.get("register", {}).get("case_id") or new_case_id()
-    draft = record_from_case(case, site=config.site if config else UNASSIGNED_SITE, case_id=case_id,
-                             year=date.today().year, software=f"MedPrint {__version__}")
-    record = CaseRecord.model_validate({**draft.model_dump(), "cpt": [c.model_dump() for c in suggest_codes(draft)]})
-    warnings = [f.message for f in check_codes(record, payer="medicare")]
-    require_clean(record.model_dump(mode="json"))
-    progress(0.4, "storing the record in the outbox")
+    earlier = case.results.get("register", {}).get("records", [])
+    case_ids = {r["object_type"]: r["case_id"] for r in earlier}
+    drafts = records_from_case(case, site=config.site if config else UNASSIGNED_SITE, case_ids=case_ids,
+                               year=date.today().year, software=f"MedPrint {__version__}")
     outbox = Outbox(outbox_path())
-    entry = outbox.put(record, study_ref=f"{case.source.get('study_instance_uid', '')} {case.folder.resolve()}")
-    if entry.status == "sent":
-        status = "sent earlier"
-    elif config is None:
-        status = "queued (no registry configured)"
-    else:
-        progress(0.6, "sending to the registry")
-        outcome = send_entry(outbox, RegistryClient(config, timeout=(3.0, 5.0)), entry)
-        status = {"sent": "sent", "retry": "queued (registry unreachable; `medprint registry flush` retries)",
-                  "rejected": "rejected by the registry (see `medprint registry status`)"}[outcome]
-    path = case.path(*RECORD_FILE)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(record.model_dump(mode="json"), indent=2) + "\n")
-    case.results["register"] = {"case_id": case_id, "schema_version": record.schema_version,
-                                "record": "/".join(RECORD_FILE),
-                                "cpt": [{"code": c.code, "units": c.units} for c in record.cpt],
-                                "warnings": warnings, "status": status}
+    client = RegistryClient(config, timeout=(3.0, 5.0)) if config else None
+    study_ref = f"{case.source.get('study_instance_uid', '')} {case.folder.resolve()}"
+    results = []
+    for i, draft in enumerate(drafts):
+        record = CaseRecord.model_validate({**draft.model_dump(),
+                                            "cpt": [c.model_dump() for c in suggest_codes(draft)]})
+        require_clean(record.model_dump(mode="json"))
+        progress((i + 0.3) / len(drafts), f"storing the {record.digital_model.object_type} record")
+        entry = outbox.put(record, study_ref=study_ref)
+        if entry.status == "sent":
+            status = "sent earlier"
+        elif client is None:
+            status = "queued (no registry configured)"
+        else:
+            progress((i + 0.6) / len(drafts), "sending to the registry")
+            status = _STATUS[send_entry(outbox, client, entry)]
+        path = case.path(RECORD_FOLDER, f"{record.digital_model.object_type}.json")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(record.model_dump(mode="json"), indent=2) + "\n")
+        results.append({"object_type": record.digital_model.object_type, "case_id": record.case_id,
+                        "record": f"{RECORD_FOLDER}/{path.name}",
+                        "cpt": [{"code": c.code, "units": c.units} for c in record.cpt],
+                        "warnings": [f.message for f in check_codes(record, payer="medicare")], "status": status})
+    case.results["register"] = {"schema_version": CaseRecord.model_fields["schema_version"].default,
+                                "records": results}
     case.steps["register"] = "done"
     save_case(case)
-    progress(1.0, status)
-    codes = ", ".join(f"{c.code} x{c.units}" for c in record.cpt) or "no codes"
-    return f"{codes}; {status}"
+    summary = "; ".join(f"{_codes(r['cpt'])} {r['status']}" for r in results)
+    progress(1.0, summary)
+    return summary
+
+
+def _codes(lines: list[dict]) -> str:
+    return " + ".join(f"{c['code']} x{c['units']}" for c in lines) or "no codes"
