@@ -17,9 +17,10 @@ MIN_MEAN_NORMAL = 0.3
 
 @dataclass(frozen=True, eq=False)
 class Contact:
-    """Bone vertices of the contact region: indices, their normals (outward, unit) and areas (mm²)."""
+    """Points sampled on the contact region (LPS mm, about one per ``spacing_mm``²), with their
+    faces' outward unit normals and the area each stands for (mm²)."""
 
-    vertices: np.ndarray   # (n,) indices into the bone's vertices
+    points: np.ndarray     # (n, 3)
     normals: np.ndarray    # (n, 3)
     areas: np.ndarray      # (n,)
 
@@ -28,44 +29,66 @@ class Contact:
         return (self.normals * self.areas[:, None]).sum(0) / self.areas.sum()
 
 
-def vertex_normals(bone: Mesh) -> tuple[np.ndarray, np.ndarray]:
-    """Unit outward vertex normals (n, 3) and vertex areas (n,) (a third of each adjacent face), mm²."""
+def select_contact(bone: Mesh, region: ContactRegion, spacing_mm: float = 0.25) -> Contact:
+    """The bone surface of ``region``: within ``radius_mm`` of a contact point, or enclosed by the
+    closed curve (projected on the curve's best-fit plane, within the curve's height band + radius).
+
+    The faces near the region are sampled about every ``spacing_mm`` (so long, thin triangles count
+    as much as small ones) and the samples inside the region kept."""
+    lo, hi = _region_box(region)
     tri = bone.vertices[bone.faces]
-    cross = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
-    normals = np.zeros_like(bone.vertices)
-    for corner in range(3):
-        np.add.at(normals, bone.faces[:, corner], cross)
-    areas = np.zeros(len(bone.vertices))
-    np.add.at(areas, bone.faces.ravel(), np.repeat(np.linalg.norm(cross, axis=1) / 6.0, 3))
-    length = np.linalg.norm(normals, axis=1, keepdims=True)
-    return np.divide(normals, length, out=np.zeros_like(normals), where=length > 0), areas
-
-
-def select_contact(bone: Mesh, region: ContactRegion) -> Contact:
-    """The bone vertices of ``region``: within ``radius_mm`` of a contact point, or enclosed by the
-    closed curve (projected on the curve's best-fit plane, within the curve's height band + radius)."""
-    from scipy.spatial import cKDTree
-
-    vertices = bone.vertices
-    chosen = np.zeros(len(vertices), bool)
+    near = np.flatnonzero((tri.max(1) >= lo).all(1) & (tri.min(1) <= hi).all(1))
+    points, normals, areas = _sample_faces(tri[near], spacing_mm)
+    inside = np.zeros(len(points), bool)
     if region.points_lps:
-        tree = cKDTree(vertices)
-        for hits in tree.query_ball_point(np.asarray(region.points_lps), region.radius_mm):
-            chosen[hits] = True
+        from scipy.spatial import cKDTree
+
+        distance, _ = cKDTree(np.asarray(region.points_lps)).query(points)
+        inside |= distance <= region.radius_mm
     if region.curve_lps:
         curve = np.asarray(region.curve_lps)
         centre = curve.mean(0)
         _, _, vt = np.linalg.svd(curve - centre)
-        local = (vertices - centre) @ vt.T
+        local = (points - centre) @ vt.T
         polygon = (curve - centre) @ vt.T
         band = np.abs(polygon[:, 2]).max() + region.radius_mm
-        chosen |= _inside_polygon(local[:, :2], polygon[:, :2]) & (np.abs(local[:, 2]) <= band)
-    if not chosen.any():
+        inside |= _inside_polygon(local[:, :2], polygon[:, :2]) & (np.abs(local[:, 2]) <= band)
+    if not inside.any():
         raise InputError("The contact region does not touch the bone surface.",
                          hint="place the contact points or curve on the bone model, in LPS millimetres")
-    normals, areas = vertex_normals(bone)
-    index = np.flatnonzero(chosen)
-    return Contact(index, normals[index], areas[index])
+    return Contact(points[inside], normals[inside], areas[inside])
+
+
+def _region_box(region: ContactRegion) -> tuple[np.ndarray, np.ndarray]:
+    """A box (LPS mm) holding the whole region."""
+    boxes = []
+    if region.points_lps:
+        points = np.asarray(region.points_lps)
+        boxes += [points - region.radius_mm, points + region.radius_mm]
+    if region.curve_lps:
+        curve = np.asarray(region.curve_lps)
+        reach = np.ptp(curve, axis=0).max() + region.radius_mm
+        boxes += [curve - reach, curve + reach]
+    stacked = np.vstack(boxes)
+    return stacked.min(0), stacked.max(0)
+
+
+def _sample_faces(tri: np.ndarray, spacing_mm: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """About one point per ``spacing_mm``² on triangles (m, 3, 3) (at least one each, a fixed random
+    draw so the result repeats), each with its triangle's unit normal and area share."""
+    cross = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
+    area = 0.5 * np.linalg.norm(cross, axis=1)
+    keep = area > 0
+    tri, cross, area = tri[keep], cross[keep], area[keep]
+    count = np.maximum(1, np.ceil(area / spacing_mm ** 2).astype(np.int64))
+    owner = np.repeat(np.arange(len(tri)), count)
+    r1, r2 = np.random.default_rng(0).random((2, len(owner)))
+    root = np.sqrt(r1)
+    a, b = 1 - root, root * (1 - r2)   # uniform barycentric sampling
+    t = tri[owner]
+    points = a[:, None] * t[:, 0] + b[:, None] * t[:, 1] + (1 - a - b)[:, None] * t[:, 2]
+    normals = cross[owner] / (2 * area[owner, None])
+    return points, normals, (area / count)[owner]
 
 
 def insertion_direction(contact: Contact) -> np.ndarray:

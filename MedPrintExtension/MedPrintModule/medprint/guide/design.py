@@ -2,7 +2,7 @@
 
 Stages, in the insertion frame (z away from the bone):
 
-1. contact: the bone vertices of the contact region; the insertion direction (plan's, or their
+1. contact: points sampled on the contact region; the insertion direction (plan's, or their
    mean outward normal); refuses a region that is mostly hidden under undercuts.
 2. heights: the bone's highest point per column (undercuts blocked out), dilated by a ball of the
    clearance (inner surface) and of clearance + thickness (outer surface), narrow gaps bridged.
@@ -85,14 +85,14 @@ def design_guide(plan: Plan, bone: Mesh, *, step_mm: float = STEP_MM,
     contact = select_contact(bone, plan.contact)
     direction = np.asarray(plan.insertion_direction_lps) if plan.insertion_direction_lps else \
         insertion_direction(contact)
-    frame = Frame.along(direction, bone.vertices[contact.vertices].mean(0))
+    frame = Frame.along(direction, contact.points.mean(0))
     local = frame.to_local(bone.vertices)
     sleeves = [SleeveGeometry.of(t, frame) for t in plan.trajectories]
     slots = [SlotGeometry.of(c, plan, frame) for c in plan.cuts]
     lap("contact", 0.05)
 
     c, t = plan.clearance_mm, plan.thickness_mm
-    contact_xy = local[contact.vertices, :2]
+    contact_xy = frame.to_local(contact.points)[:, :2]
     feature_xy = [s.footprint_points() for s in sleeves] + [s.footprint_points() for s in slots]
     xy = np.vstack([contact_xy, *feature_xy])
     pad = c + t + BRIDGE_MM + 2 * step_mm
@@ -101,7 +101,7 @@ def design_guide(plan: Plan, bone: Mesh, *, step_mm: float = STEP_MM,
     top = zbuffer(local, near, grid, highest=True)
     if not np.isfinite(top).any():
         raise InputError("The bone surface does not lie under the contact region.")
-    _check_reachable(contact, local, top, grid, direction)
+    _check_reachable(contact, frame, top, grid, direction)
     feature_z = [s.entry[2] for s in sleeves] + [s.origin[2] for s in slots]
     floor = min(float(top[np.isfinite(top)].min()), *feature_z) - FOOT_MM - 5.0
     envelope = body.bone_envelope(top, floor)
@@ -122,8 +122,8 @@ def design_guide(plan: Plan, bone: Mesh, *, step_mm: float = STEP_MM,
         raise InputError("The contact region is too small to seat a guide on.",
                          hint=f"make it at least {2 * min_wall:g} mm across")
     # the underside: the clearance surface, lifted near the plate's rim so that no sheet thinner
-    # than twice the minimum wall is left between the rim and a steep bone wall
-    bottom = body.underside(inner, body.cell_columns(cells), 2 * min_wall, step_mm)
+    # than the minimum wall is left between the rim and a steep bone wall
+    bottom = body.underside(inner, body.cell_columns(cells), min_wall + step_mm, step_mm)
     plate_floor = np.maximum(bottom, bridged - 0.5) - 0.5
     underside = np.maximum(plate_floor, bottom)
     outer = body.rounded_top(np.maximum(outer, bottom + t), underside, cells, plan.fillet_mm, min_wall, step_mm)
@@ -192,10 +192,10 @@ def _grey_closing(heights: np.ndarray, radius_mm: float, step_mm: float, floor: 
     return closed[n:-n, n:-n]
 
 
-def _check_reachable(contact: Contact, local: np.ndarray, top: np.ndarray, grid: Grid,
+def _check_reachable(contact: Contact, frame: Frame, top: np.ndarray, grid: Grid,
                      direction: np.ndarray) -> None:
     """Refuse a contact region whose area mostly faces away or lies under undercuts."""
-    points = local[contact.vertices]
+    points = frame.to_local(contact.points)
     ij = grid.index(points[:, :2])
     seen = points[:, 2] >= top[ij[:, 0], ij[:, 1]] - max(0.5, 2 * grid.step)
     facing = contact.normals @ direction > 0.0

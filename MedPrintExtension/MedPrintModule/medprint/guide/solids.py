@@ -15,8 +15,9 @@ def to_manifold(vertices: np.ndarray, faces: np.ndarray, what: str):
     """A ``manifold3d.Manifold`` of a closed, outward-wound triangle mesh; ``what`` names it in errors."""
     import manifold3d
 
-    mesh = manifold3d.Mesh64(vert_properties=np.ascontiguousarray(vertices, dtype=np.float64),
-                             tri_verts=np.ascontiguousarray(faces, dtype=np.uint64))
+    # fresh, writable, C-ordered copies: the binding refuses read-only views
+    mesh = manifold3d.Mesh64(vert_properties=np.array(vertices, dtype=np.float64, order="C"),
+                             tri_verts=np.array(faces, dtype=np.uint64, order="C"))
     mesh.merge()
     solid = manifold3d.Manifold(mesh)
     if solid.status() != manifold3d.Error.NoError:

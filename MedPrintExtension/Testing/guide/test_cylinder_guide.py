@@ -1,0 +1,140 @@
+"""A guide on an analytic cylinder "bone": every verification figure measured here independently
+(analytic distances to the cylinder, VTK ray casts, trimesh), not by calling the verifier."""
+
+import numpy as np
+import pytest
+from conftest import RADIUS, LENGTH, top_plan_dict
+from measure import Rays, channel_axis, shells_and_closed, slot_walls, surface_samples
+
+from medprint.guide.design import design_guide
+from medprint.guide.plan import Plan
+from medprint.guide.verify import verify_guide
+
+
+@pytest.fixture(scope="module")
+def designed(cylinder):
+    plan = Plan.from_dict(top_plan_dict())
+    guide = design_guide(plan, cylinder)
+    return plan, guide, surface_samples(guide.mesh, 200_000)
+
+
+def _radial(points):
+    return np.hypot(points[:, 1], points[:, 2])
+
+
+def test_closed_single_shell(designed):
+    _, guide, _ = designed
+    pieces, closed = shells_and_closed(guide.mesh)
+    assert closed and pieces == 1
+    assert guide.mesh.volume_mm3() > 0
+
+
+def test_insertion_direction_is_the_contact_regions_mean_normal(designed):
+    _, guide, _ = designed
+    # the region is symmetric about the top of the cylinder: its mean outward normal is +z
+    assert np.degrees(np.arccos(guide.insertion_lps @ [0, 0, 1])) < 0.5
+
+
+def test_clearance_to_bone_and_no_intersection(designed):
+    plan, _, points = designed
+    over = np.abs(points[:, 0]) < LENGTH / 2
+    gap = _radial(points[over]) - RADIUS     # distance to the cylinder's surface, mm
+    assert gap.min() >= plan.clearance_mm - 0.05       # 0.25 mm planned (resin)
+    assert gap.min() <= plan.clearance_mm + 0.1        # and the guide does reach down to it
+
+
+def test_guide_sits_on_the_contact_region(designed):
+    plan, guide, points = designed
+    from scipy.spatial import cKDTree
+
+    # bone surface points of the contact region away from the plate's rim and the features
+    angles = np.radians(np.linspace(-18, 18, 9))
+    xs = np.array([-22.0, -9.0, 4.0])
+    bone = np.array([[x, RADIUS * np.sin(a), RADIUS * np.cos(a)] for x in xs for a in angles])
+    distance, _ = cKDTree(points).query(bone)
+    assert distance.max() <= plan.clearance_mm + 0.15
+
+
+def test_slides_off_along_the_insertion_direction(designed):
+    plan, _, points = designed
+    # moving a guide point up (+z) hits the cylinder iff it lies under the cylinder's top in its column
+    column = (np.abs(points[:, 1]) < RADIUS) & (np.abs(points[:, 0]) < LENGTH / 2)
+    top = np.sqrt(RADIUS ** 2 - points[column, 1] ** 2)
+    assert (points[column, 2] - top).min() >= plan.clearance_mm - 0.05
+
+
+def test_drill_channels_follow_their_trajectories(designed):
+    plan, guide, _ = designed
+    rays = Rays(guide.mesh)
+    for t in plan.trajectories:
+        depths = np.linspace(-t.sleeve.height_mm + 1.0, -1.0, 6)  # inside the sleeve, above the bone
+        offset, angle, diameter = channel_axis(rays, t.entry_lps, t.direction_lps, depths)
+        assert offset <= 0.1, t.name
+        assert angle <= 0.5, t.name
+        assert abs(diameter - t.bore_diameter_mm) <= 0.05, t.name
+
+
+def test_slot_is_centred_on_its_plane_with_the_planned_width(designed):
+    plan, guide, _ = designed
+    cut = plan.cuts[0]
+    rays = Rays(guide.mesh)
+    # points on the plane x = 14 inside the slot: across its length (y) and its depth (z)
+    points = [[14.0, y, z] for y in np.linspace(-4, 4, 9) for z in np.linspace(RADIUS + 1.0, RADIUS + 7.5, 8)]
+    offsets, widths = slot_walls(rays, points, [1.0, 0.0, 0.0])
+    assert len(offsets) >= 30
+    assert np.abs(offsets).max() <= 0.1
+    assert np.abs(widths - plan.slot_width_mm(cut)).max() <= 0.05
+    assert abs(plan.slot_width_mm(cut) - 1.1) < 1e-9   # resin: blade + 0.1 mm
+
+
+def test_walls_are_at_least_the_technologys_minimum(designed):
+    plan, guide, points = designed
+    # the plate between the sleeves and the slot: inner surface at R + clearance, outer at R + c + t
+    plate = (np.abs(points[:, 0] + 22) < 3) & (np.abs(points[:, 1]) < 4)
+    radial = _radial(points[plate])
+    assert radial.max() - radial.min() >= plan.thickness_mm - 0.05
+    # sleeve walls: from the channel wall outwards, across the tube
+    rays = Rays(guide.mesh)
+    for t in plan.trajectories:
+        axis = np.asarray(t.direction_lps)
+        centre = np.asarray(t.entry_lps) - 0.5 * t.sleeve.height_mm * axis
+        u, _ = np.linalg.svd(np.eye(3) - np.outer(axis, axis))[0][:, :2].T
+        start = centre + (t.bore_diameter_mm / 2 + 0.01) * u
+        wall, _ = rays.first(start, u, 10.0)
+        assert wall + 0.01 >= plan.tech.min_wall_mm
+        assert abs(wall + 0.01 - (t.sleeve.outer_diameter_mm - t.bore_diameter_mm) / 2) <= 0.05
+
+
+def test_label_is_engraved(designed):
+    plan, guide, _ = designed
+    assert guide.stats["label"] == plan.label_text == "CYL L V2"
+    # the pits: points of the guide's top below the plate's outer radius by about the pit depth
+    from medprint.guide.label import DEPTH_MM
+
+    mesh = guide.mesh
+    top = mesh.vertices[(np.abs(mesh.vertices[:, 0]) < LENGTH / 2) & (mesh.vertices[:, 2] > 0)]
+    radial = _radial(top)
+    outer = RADIUS + plan.clearance_mm + plan.thickness_mm
+    pit_floor = np.abs(radial - (outer - DEPTH_MM)) < 0.1
+    assert pit_floor.sum() >= 40
+
+
+def test_verifier_agrees(designed, cylinder):
+    plan, guide, _ = designed
+    report = verify_guide(guide, plan, cylinder)
+    assert report.passed, report.failures()
+    names = {(c.feature, c.name) for c in report.checks}
+    assert ("channel 'tilted'", "axis angle") in names and ("slot 'osteotomy'", "width error") in names
+
+
+def test_fdm_uses_wider_clearances(cylinder):
+    plan = Plan.from_dict(top_plan_dict(technology="fdm", trajectories=[], engrave_label=False))
+    guide = design_guide(plan, cylinder)
+    points = surface_samples(guide.mesh, 50_000)
+    over = np.abs(points[:, 0]) < LENGTH / 2
+    gap = _radial(points[over]) - RADIUS
+    assert plan.clearance_mm == 0.4 and abs(plan.slot_width_mm(plan.cuts[0]) - 1.4) < 1e-9
+    assert plan.clearance_mm - 0.05 <= gap.min() <= plan.clearance_mm + 0.1
+    offsets, widths = slot_walls(Rays(guide.mesh), [[14.0, y, RADIUS + 4.0] for y in np.linspace(-4, 4, 9)],
+                                 [1.0, 0.0, 0.0])
+    assert len(widths) == 9 and np.abs(widths - 1.4).max() <= 0.05
