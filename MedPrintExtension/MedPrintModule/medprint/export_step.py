@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import time
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Optional
@@ -59,7 +60,14 @@ def export_case(case: Case, settings: ExportSettings = ExportSettings(),
                 progress: Optional[Progress] = None) -> dict:
     """Run the export step on ``case``; records and returns ``case.results["export"]``."""
     progress = progress or no_progress
-    start = time.perf_counter()
+    seconds: dict[str, float] = {}
+
+    @contextmanager
+    def stage(name: str):
+        begin = time.perf_counter()
+        yield
+        seconds[name] = round(seconds.get(name, 0.0) + time.perf_counter() - begin, 3)
+
     printer = printer_profile(settings.printer, settings.build_mm, settings.min_wall_mm)
     qa_settings = QASettings(printer=printer)
     out = case.path("export")
@@ -69,43 +77,50 @@ def export_case(case: Case, settings: ExportSettings = ExportSettings(),
     for n, (name, path, color) in enumerate(sources):
         report_progress = sub_progress(progress, 0.6 * n / len(sources), 0.6 * (n + 1) / len(sources))
         report_progress(0.0, f"checking {name}")
-        mesh = read_stl(path)
-        report = check_mesh(mesh, qa_settings)
+        with stage("qa"):
+            mesh = read_stl(path)
+            report = check_mesh(mesh, qa_settings)
         repaired, refused = None, ""
         if settings.repair and report.repairable:
             report_progress(0.5, f"repairing {name}")
             try:
-                result = repair_mesh(mesh, RepairSettings(tiny_shell_mm3=qa_settings.tiny_shell_mm3,
-                                                          max_hole_mm=qa_settings.max_hole_mm,
-                                                          tolerance_mm=settings.tolerance_mm), checked=report)
-                mesh, repaired = result.mesh, result.summary()
-                report = check_mesh(mesh, qa_settings)
+                with stage("repair"):
+                    result = repair_mesh(mesh, RepairSettings(tiny_shell_mm3=qa_settings.tiny_shell_mm3,
+                                                              max_hole_mm=qa_settings.max_hole_mm,
+                                                              tolerance_mm=settings.tolerance_mm), checked=report)
+                with stage("qa"):
+                    mesh, repaired = result.mesh, result.summary()
+                    report = check_mesh(mesh, qa_settings)
             except RepairRefused as err:
                 refused = str(err)
         parts.append(Part(name, mesh, color))
         reports.append((name, report, repaired))
-        written.append(write_stl(mesh, out / f"{name}.stl", space="LPS"))
-        if settings.dicom and case.source.get("study_instance_uid") and case.source.get("frame_of_reference_uid"):
-            written.append(write_encapsulated_stl(mesh, out / f"{name}.dcm", case.source, title=name))
+        with stage("stl and dicom"):
+            written.append(write_stl(mesh, out / f"{name}.stl", space="LPS"))
+            if settings.dicom and case.source.get("study_instance_uid") and case.source.get("frame_of_reference_uid"):
+                written.append(write_encapsulated_stl(mesh, out / f"{name}.dcm", case.source, title=name))
         summary[name] = {"verdict": report.verdict, "reasons": report.reasons, "repair": repaired,
                          "repair_refused": refused, "qa": report.to_dict()}
     progress(0.65, "writing 3MF")
-    written.insert(0, write_parts(parts, out / f"{case.label}.3mf", space="LPS"))
-    (out / f"{case.label}-qa.json").write_text(json.dumps(summary, indent=2))
-    html = write_report(reports, out, case.label, sub_progress(progress, 0.7, 0.9))
+    with stage("3mf"):
+        written.insert(0, write_parts(parts, out / f"{case.label}.3mf", space="LPS"))
+    with stage("report"):
+        (out / f"{case.label}-qa.json").write_text(json.dumps(summary, indent=2))
+        html = write_report(reports, out, case.label, sub_progress(progress, 0.7, 0.9))
     written += [out / f"{case.label}-qa.json", html] + [out / f"{name}-qa.png" for name, _, _ in reports]
     progress(0.9, "writing the case bundle")
     settings_record = {**asdict(settings), "printer_profile": printer.to_dict()}
     save_case(case)
-    bundle = write_bundle(case.folder, written + [case.path("case.json")], out / f"{case.label}-bundle.zip", {
-        "case": case.label, "settings": settings_record, "coordinates": "LPS", "units": "mm",
-        "parts": {name: {"verdict": s["verdict"], "triangles": s["qa"]["triangles"],
-                         "volume_mm3": s["qa"]["volume_mm3"]} for name, s in summary.items()},
-        "source": {k: case.source.get(k, "") for k in ("modality", "series_instance_uid",
-                                                         "study_instance_uid", "frame_of_reference_uid")}})
+    with stage("bundle"):
+        bundle = write_bundle(case.folder, written + [case.path("case.json")], out / f"{case.label}-bundle.zip", {
+            "case": case.label, "settings": settings_record, "coordinates": "LPS", "units": "mm",
+            "parts": {name: {"verdict": s["verdict"], "triangles": s["qa"]["triangles"],
+                             "volume_mm3": s["qa"]["volume_mm3"]} for name, s in summary.items()},
+            "source": {k: case.source.get(k, "") for k in ("modality", "series_instance_uid",
+                                                             "study_instance_uid", "frame_of_reference_uid")}})
     record = {"settings": settings_record, "files": [str(p.relative_to(case.folder)) for p in written + [bundle]],
               "parts": {name: {k: v for k, v in s.items() if k != "qa"} for name, s in summary.items()},
-              "seconds": round(time.perf_counter() - start, 3)}
+              "seconds": seconds}
     case.results["export"] = record
     case.steps["export"] = "done"
     save_case(case)
