@@ -23,6 +23,7 @@ class Contact:
     points: np.ndarray     # (n, 3)
     normals: np.ndarray    # (n, 3)
     areas: np.ndarray      # (n,)
+    faces: np.ndarray      # (n,) the bone face each point lies on
 
     def mean_normal(self) -> np.ndarray:
         """Area-weighted mean of the unit normals (its length is 1 for a flat region, ~0 for a closed one)."""
@@ -38,7 +39,7 @@ def select_contact(bone: Mesh, region: ContactRegion, spacing_mm: float = 0.25) 
     lo, hi = _region_box(region)
     tri = bone.vertices[bone.faces]
     near = np.flatnonzero((tri.max(1) >= lo).all(1) & (tri.min(1) <= hi).all(1))
-    points, normals, areas = _sample_faces(tri[near], spacing_mm)
+    points, normals, areas, owner = _sample_faces(tri[near], spacing_mm)
     inside = np.zeros(len(points), bool)
     if region.points_lps:
         from scipy.spatial import cKDTree
@@ -56,7 +57,7 @@ def select_contact(bone: Mesh, region: ContactRegion, spacing_mm: float = 0.25) 
     if not inside.any():
         raise InputError("The contact region does not touch the bone surface.",
                          hint="place the contact points or curve on the bone model, in LPS millimetres")
-    return Contact(points[inside], normals[inside], areas[inside])
+    return Contact(points[inside], normals[inside], areas[inside], near[owner[inside]])
 
 
 def _region_box(region: ContactRegion) -> tuple[np.ndarray, np.ndarray]:
@@ -73,9 +74,9 @@ def _region_box(region: ContactRegion) -> tuple[np.ndarray, np.ndarray]:
     return stacked.min(0), stacked.max(0)
 
 
-def _sample_faces(tri: np.ndarray, spacing_mm: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _sample_faces(tri: np.ndarray, spacing_mm: float):
     """About one point per ``spacing_mm``² on triangles (m, 3, 3) (at least one each, a fixed random
-    draw so the result repeats), each with its triangle's unit normal and area share."""
+    draw so the result repeats): (points, their triangle's unit normal, area share, triangle index)."""
     cross = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
     area = 0.5 * np.linalg.norm(cross, axis=1)
     keep = area > 0
@@ -88,7 +89,25 @@ def _sample_faces(tri: np.ndarray, spacing_mm: float) -> tuple[np.ndarray, np.nd
     t = tri[owner]
     points = a[:, None] * t[:, 0] + b[:, None] * t[:, 1] + (1 - a - b)[:, None] * t[:, 2]
     normals = cross[owner] / (2 * area[owner, None])
-    return points, normals, (area / count)[owner]
+    return points, normals, (area / count)[owner], np.flatnonzero(keep)[owner]
+
+
+def seated_part(bone: Mesh, contact: Contact) -> Mesh:
+    """The pieces of ``bone`` the contact region lies on (other pieces, such as a CT table that the
+    threshold kept, neither carry nor block the guide)."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    f = bone.faces
+    edges = np.concatenate([f[:, [0, 1]], f[:, [1, 2]]])
+    n = len(bone.vertices)
+    graph = coo_matrix((np.ones(len(edges), np.int8), (edges[:, 0], edges[:, 1])), shape=(n, n))
+    count, label = connected_components(graph, directed=False)
+    if count == 1:
+        return bone
+    keep = np.isin(label[f[:, 0]], np.unique(label[f[contact.faces, 0]]))
+    used, faces = np.unique(f[keep], return_inverse=True)
+    return Mesh(bone.vertices[used], faces.reshape(-1, 3), bone.space)
 
 
 def insertion_direction(contact: Contact) -> np.ndarray:

@@ -26,11 +26,11 @@ from ..errors import InputError, MedPrintError
 from ..mesh import Mesh
 from ..progress import Progress, no_progress
 from . import body
-from .contact import Contact, insertion_direction, select_contact
+from .contact import Contact, insertion_direction, seated_part, select_contact
 from .heightmap import Frame, Grid, prism, zbuffer
 from .label import engraving
 from .plan import Plan
-from .sleeves import FOOT_MM, SleeveGeometry
+from .sleeves import RUN_OUT_MM, SleeveGeometry
 from .slots import SlotGeometry
 from .solids import to_arrays, to_manifold
 
@@ -46,6 +46,8 @@ JOIN_MM = 3.0
 #: Least share of the contact region's area that must face and be reachable along the insertion
 #: direction; below it the region is mostly undercut.
 MIN_REACHABLE = 0.5
+#: Pieces smaller than this are numerical debris of the booleans, dropped, mm³.
+DEBRIS_MM3 = 0.01
 #: A sleeve must keep at least this share of its tube above the (clearance-dilated) bone.
 MIN_SLEEVE_OUTSIDE = 0.5
 
@@ -83,6 +85,7 @@ def design_guide(plan: Plan, bone: Mesh, *, step_mm: float = STEP_MM,
 
     progress(0.0, "contact region")
     contact = select_contact(bone, plan.contact)
+    bone = seated_part(bone, contact)
     direction = np.asarray(plan.insertion_direction_lps) if plan.insertion_direction_lps else \
         insertion_direction(contact)
     frame = Frame.along(direction, contact.points.mean(0))
@@ -103,7 +106,7 @@ def design_guide(plan: Plan, bone: Mesh, *, step_mm: float = STEP_MM,
         raise InputError("The bone surface does not lie under the contact region.")
     _check_reachable(contact, frame, top, grid, direction)
     feature_z = [s.entry[2] for s in sleeves] + [s.origin[2] for s in slots]
-    floor = min(float(top[np.isfinite(top)].min()), *feature_z) - FOOT_MM - 5.0
+    floor = min(float(top[np.isfinite(top)].min()), *feature_z) - RUN_OUT_MM - 5.0
     envelope = body.bone_envelope(top, floor)
     bridged = np.maximum(envelope, _grey_closing(envelope, BRIDGE_MM, step_mm, floor))
     inner = body.ball_dilation(envelope, c + CLEARANCE_MARGIN * step_mm, step_mm, floor)
@@ -139,11 +142,12 @@ def design_guide(plan: Plan, bone: Mesh, *, step_mm: float = STEP_MM,
     # sleeves and housings stand on the plate (only the plate touches the bone)
     tubes = [s.tube() - seat for s in sleeves]
     housings = [s.housing() - seat for s in slots]
-    solid = manifold3d.Manifold.batch_boolean([plate - blocked, *tubes, *housings], manifold3d.OpType.Add)
-    _check_one_piece(solid, sleeves, tubes, slots, housings)
+    plate_body = plate - blocked
+    solid = manifold3d.Manifold.batch_boolean([plate_body, *tubes, *housings], manifold3d.OpType.Add)
+    solid = _check_one_piece(solid, sleeves, tubes, slots, housings)
     cutters = [s.channel() for s in sleeves] + [s.slot() for s in slots]
     cut = manifold3d.Manifold.batch_boolean([solid, *cutters], manifold3d.OpType.Subtract)
-    _check_slots_keep_one_piece(cut, solid, sleeves, slots)
+    cut = _check_slots_keep_one_piece(cut, plate_body, slots)
     label = engraving(plan.label_text, grid, outer, cells, sleeves, slots, underside, min_wall)
     if label is not None:
         cut = cut - label
@@ -218,11 +222,19 @@ def _check_sleeve_outside(sleeve: SleeveGeometry, blocked) -> None:
                                hint="put the entry point on the bone surface and the direction into the bone")
 
 
-def _check_one_piece(solid, sleeves, tubes, slots, housings) -> None:
-    pieces = solid.decompose()
-    if len(pieces) <= 1:
-        return
-    main = max(pieces, key=lambda p: p.volume())
+def _pieces(solid) -> list:
+    """The pieces of a solid larger than ``DEBRIS_MM3``, largest first (booleans of near-tangent
+    faces can leave specks of a few µm³)."""
+    pieces = [p for p in solid.decompose() if p.volume() >= DEBRIS_MM3]
+    return sorted(pieces, key=lambda p: -p.volume())
+
+
+def _check_one_piece(solid, sleeves, tubes, slots, housings):
+    """The solid without debris; refuses one that falls apart, naming the loose features."""
+    pieces = _pieces(solid)
+    if len(pieces) == 1:
+        return pieces[0]
+    main = pieces[0]
     loose = [s.name for s, tube in zip(sleeves, tubes) if (main ^ tube).volume() < 1e-6] + \
             [s.name for s, housing in zip(slots, housings) if (main ^ housing).volume() < 1e-6]
     named = f": {', '.join(loose)} not joined to the plate" if loose else ""
@@ -230,13 +242,17 @@ def _check_one_piece(solid, sleeves, tubes, slots, housings) -> None:
                            hint="move the features onto the contact region or enlarge the region")
 
 
-def _check_slots_keep_one_piece(cut, solid, sleeves, slots) -> None:
-    pieces = len(cut.decompose())
-    if pieces <= 1:
-        return
-    culprits = [s.name for s in slots if len((solid - s.slot()).decompose()) > 1]
-    if culprits:
-        raise GuideDesignError(f"The slot of cut {', '.join(repr(n) for n in culprits)} cuts the guide into "
-                               f"{pieces} pieces.", hint="shorten the slot or widen the contact region around it")
-    raise GuideDesignError(f"The drill channels and slots cut the guide into {pieces} pieces.",
-                           hint="move the trajectories apart or enlarge the contact region")
+def _check_slots_keep_one_piece(cut, plate_body, slots):
+    """The cut guide without debris; refuses a slot that cuts through the whole plate (even if its
+    housing's ends bridge the cut), and channels and slots that together cut the guide apart."""
+    for s in slots:
+        pieces = len(_pieces(plate_body - s.slot()))
+        if pieces > 1:
+            raise GuideDesignError(f"The slot of cut '{s.name}' ({s.length:g} mm long) cuts through the whole "
+                                   f"guide plate, into {pieces} pieces.",
+                                   hint="shorten the slot or widen the contact region around it")
+    pieces = _pieces(cut)
+    if len(pieces) > 1:
+        raise GuideDesignError(f"The drill channels and slots cut the guide into {len(pieces)} pieces.",
+                               hint="move the trajectories apart or enlarge the contact region")
+    return pieces[0]

@@ -1,8 +1,9 @@
 """Drill sleeves and channels, in the guide's frame (mm).
 
-A sleeve is a tube about the trajectory from ``height_mm`` above the entry point down into the bone
-(the blocked-out bone is cut from it later, so its foot follows the bone); the channel is the bore
-along the whole line, so the drill passes through the guide and the sleeve unobstructed.
+A sleeve is a tube about the trajectory from ``height_mm`` above the entry point down to it; the
+design stands it on the plate (cuts it below the plate's mid-surface), so only the plate touches the
+bone. The channel is the bore along the whole line, through sleeve, plate and into the bone, so the
+drill passes unobstructed.
 """
 
 from __future__ import annotations
@@ -15,9 +16,7 @@ from .heightmap import Frame
 from .plan import Trajectory
 from .solids import cylinder
 
-#: How far the sleeve's tube is extended into the bone before the blocked-out bone is cut away, mm.
-FOOT_MM = 25.0
-#: How far the channel runs past the sleeve's top and past the bone, mm.
+#: How far the channel runs past the sleeve's top and into the bone, mm.
 RUN_OUT_MM = 40.0
 
 
@@ -40,12 +39,12 @@ class SleeveGeometry:
                    trajectory.sleeve.height_mm)
 
     def tube(self):
-        """The sleeve's solid: from ``height`` above the entry to ``FOOT_MM`` into the bone."""
-        return cylinder(self.entry, self.axis, -self.height, FOOT_MM, self.outer_radius)
+        """The sleeve's solid: from ``height`` above the entry down to the entry."""
+        return cylinder(self.entry, self.axis, -self.height, 0.0, self.outer_radius)
 
     def channel(self):
         """The bore: the whole line through guide and sleeve."""
-        return cylinder(self.entry, self.axis, -self.height - RUN_OUT_MM, FOOT_MM + RUN_OUT_MM, self.bore_radius)
+        return cylinder(self.entry, self.axis, -self.height - RUN_OUT_MM, RUN_OUT_MM, self.bore_radius)
 
     def footprint_points(self) -> np.ndarray:
         """Points (n, 2) of the tube's outline projected along z (for the plate's footprint)."""

@@ -17,8 +17,6 @@ from .heightmap import Frame
 from .plan import CutPlane, Plan
 from .solids import box
 
-#: How far the housing's block reaches into the bone before the blocked-out bone is cut away, mm.
-FOOT_MM = 25.0
 #: How far the slot runs past the housing's top and into the bone, mm.
 RUN_OUT_MM = 40.0
 
@@ -67,10 +65,10 @@ class SlotGeometry:
         return box(centre, self._axes(), (length, width, stop - start))
 
     def housing(self):
-        return self._block(self.length + 2 * self.wall, self.width + 2 * self.wall, -self.depth, FOOT_MM)
+        return self._block(self.length + 2 * self.wall, self.width + 2 * self.wall, -self.depth, 0.0)
 
     def slot(self):
-        return self._block(self.length, self.width, -self.depth - RUN_OUT_MM, FOOT_MM + RUN_OUT_MM)
+        return self._block(self.length, self.width, -self.depth - RUN_OUT_MM, RUN_OUT_MM)
 
     def footprint_points(self) -> np.ndarray:
         """Corners (8, 2) of the housing projected along z."""

@@ -18,6 +18,7 @@ import numpy as np
 
 from ..mesh import Mesh
 from ..progress import Progress, no_progress
+from .contact import seated_part, select_contact
 from .design import Guide
 from .heightmap import Frame, Grid, zbuffer
 from .plan import Plan
@@ -78,6 +79,7 @@ def verify_guide(guide: Guide, plan: Plan, bone: Mesh, progress: Optional[Progre
     progress = progress or no_progress
     plan = plan.validated()
     mesh, bone = guide.mesh.in_space("LPS"), bone.in_space("LPS")
+    bone = seated_part(bone, select_contact(bone, plan.contact))
     c = plan.clearance_mm
     checks = [Check("closed surface", "guide", float(mesh.is_watertight()), 1, ">=", "(1 = yes)"),
               Check("shells", "guide", float(shells(mesh, edges(mesh))[0]), 1, "<=", "")]
