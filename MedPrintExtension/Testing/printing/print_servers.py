@@ -133,3 +133,11 @@ enable_object_processing: False
     server = Server([str(MOONRAKER_BIN), "-d", str(datadir), "-n"], datadir / "serve.log", f"http://127.0.0.1:{port}")
     server.wait_ready("/server/info", {})
     return server
+
+
+def moves_gcode(path, lines: int):
+    """Synthetic G-code: homing and ``lines`` short moves (no heating), so a job runs a few seconds."""
+    body = ["G28", "G90", "G1 Z0.3 F3000"]
+    body += [f"G1 X{50 + (i % 40)} Y{50 + (i // 40) % 40} F6000" for i in range(lines)]
+    path.write_text("\n".join(body) + "\nM84\n")
+    return path

@@ -11,15 +11,7 @@ from medprint.printing.octoprint import OctoPrintPrinter
 from medprint.printing.printer import CANCELLED, FINISHED, PRINTING, PrinterError, follow
 from medprint.printing.profiles import material_profile, printer_profile
 from medprint.printing.slicing import SliceSettings, slice_parts
-from print_servers import API_KEY, free_port, start_octoprint
-
-
-def moves_gcode(path, lines: int):
-    """Synthetic G-code: homing and ``lines`` short moves (no heating), so a job runs a few seconds."""
-    body = ["G28", "G90", "G1 Z0.3 F3000"]
-    body += [f"G1 X{50 + (i % 40)} Y{50 + (i // 40) % 40} F6000" for i in range(lines)]
-    path.write_text("\n".join(body) + "\nM84\n")
-    return path
+from print_servers import API_KEY, free_port, moves_gcode, start_octoprint
 
 
 def test_sliced_job_printed_to_completion(octoprint, box_stl, tmp_path):

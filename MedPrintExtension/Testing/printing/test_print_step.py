@@ -16,8 +16,7 @@ from medprint.printing.config import PrinterConfig, load_printers, printers_file
 from medprint.printing.printer import follow
 from medprint.printing.step import run_print_step
 from medprint.workflow import create_case, open_case
-from print_servers import API_KEY, free_port
-from test_octoprint import moves_gcode
+from print_servers import API_KEY, free_port, moves_gcode
 
 
 @pytest.fixture

@@ -68,8 +68,13 @@ def print_command(
         if dry_run:
             out.print("Dry run: stopped after slicing.")
             return
-        with _stages() as stage:
-            status = send(config, sliced.output, f"{label}{suffix}", follow_job, stage("print"))
+        try:
+            with _stages() as stage:
+                status = send(config, sliced.output, f"{label}{suffix}", follow_job, stage("print"))
+        except KeyboardInterrupt:  # a serial job stops with MedPrint (heaters off); a server's goes on
+            out.print("Stopped." if config.kind == "serial" else
+                      f"Stopped following; the job goes on on {config.name} (medprint printers test {config.name}).")
+            raise typer.Exit(130)
         out.print(f"{config.name}: {status.state}" + (f" ({status.message})" if status.message else ""))
     except MedPrintError as err:
         _fail(err)
@@ -116,9 +121,11 @@ def add_printer(
     kind: str = typer.Option(..., help="octoprint, moonraker, prusalink or serial"),
     address: str = typer.Option(..., help="web address (http://...) or serial port (/dev/ttyACM0)"),
     profile: str = typer.Option("", help="printer profile to slice for"),
-    api_key: str = typer.Option("", envvar="MEDPRINT_PRINTER_API_KEY", help="API key (or env MEDPRINT_PRINTER_API_KEY)"),
+    api_key: str = typer.Option("", envvar="MEDPRINT_PRINTER_API_KEY",
+                                help="API key (or env MEDPRINT_PRINTER_API_KEY)"),
     username: str = typer.Option("", help="user name (PrusaLink digest auth)"),
-    password: str = typer.Option("", envvar="MEDPRINT_PRINTER_PASSWORD", help="password (or env MEDPRINT_PRINTER_PASSWORD)"),
+    password: str = typer.Option("", envvar="MEDPRINT_PRINTER_PASSWORD",
+                                 help="password (or env MEDPRINT_PRINTER_PASSWORD)"),
     baudrate: int = typer.Option(115200, help="serial speed"),
 ):
     """Add or replace a printer in the user's config (mode 0600)."""

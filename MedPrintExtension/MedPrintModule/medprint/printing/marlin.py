@@ -142,7 +142,8 @@ class MarlinStreamer:
         self._cancel.set()
 
     # --- streaming ----------------------------------------------------------------------------
-    def stream(self, job: Iterable[str], total: Optional[int] = None, progress: Optional[Progress] = None) -> StreamStats:
+    def stream(self, job: Iterable[str], total: Optional[int] = None,
+               progress: Optional[Progress] = None) -> StreamStats:
         """Send ``job`` (commands without line numbers) and wait until the printer has acknowledged
         every line; returns the figures. Raises :class:`PrinterError` on a fatal printer error, a
         lost connection or silence; on cancel, stops feeding, switches the heaters off and returns."""

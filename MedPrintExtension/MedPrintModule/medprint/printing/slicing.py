@@ -44,11 +44,11 @@ class SliceSettings:
     def slicer_config(self, printer: PrinterProfile) -> dict:
         layer = self.layer_height_mm or (0.2 if printer.technology == "FFF" else 0.05)
         if printer.technology == "SLA":
-            return {"layer_height": f"{layer:g}", "initial_layer_height": f"{layer:g}", "supports_enable": str(int(self.supports)),
-                    "pad_enable": str(int(self.supports))}
+            return {"layer_height": f"{layer:g}", "initial_layer_height": f"{layer:g}",
+                    "supports_enable": str(int(self.supports)), "pad_enable": str(int(self.supports))}
         if not 0.05 <= layer <= 0.75 * printer.nozzle_mm:
-            raise InputError(f"A layer height of {layer:g} mm cannot be printed with a {printer.nozzle_mm:g} mm nozzle.",
-                             hint=f"use 0.05–{0.75 * printer.nozzle_mm:g} mm")
+            raise InputError(f"A layer height of {layer:g} mm cannot be printed with a "
+                             f"{printer.nozzle_mm:g} mm nozzle.", hint=f"use 0.05–{0.75 * printer.nozzle_mm:g} mm")
         if not 0 <= self.infill_percent <= 100:
             raise InputError(f"Infill must be 0–100 %, not {self.infill_percent:g}.")
         return {"layer_height": f"{layer:g}", "first_layer_height": f"{layer:g}",
