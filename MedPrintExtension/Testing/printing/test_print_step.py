@@ -122,3 +122,22 @@ def test_cli_dry_run_and_errors(tmp_path, box_stl, config_dir):
     dry = runner.invoke(app, ["print", str(box_stl((20, 20, 4), "small.stl")), "--dry-run"])
     assert dry.exit_code == 0 and "stopped after slicing" in dry.output
     assert (tmp_path / "small-prusa-mini.gcode").is_file()
+
+
+def test_step_prints_the_exported_parts_and_the_guide(tmp_path, box_stl, config_dir):
+    case = _case(tmp_path, box_stl, (30, 20, 6))
+    guide = case.path("guide", "knee01-guide.stl")
+    guide.parent.mkdir()
+    box_stl((15, 10, 4), "g.stl").rename(guide)
+    case.steps["guide"] = "done"
+    case.results["guide"] = {"file": "guide/knee01-guide.stl"}
+    run_print_step(case, lambda f, m: None)
+    assert open_case(case.folder).results["print"]["parts"] == ["models/knee01-bone.stl", "guide/knee01-guide.stl"]
+    # once the export step is done, its repaired copies are printed instead
+    (case.path("export")).mkdir()
+    box_stl((30, 20, 6), "b2.stl").rename(case.path("export", "bone.stl"))
+    case.steps["export"] = "done"
+    case.results["export"] = {"files": ["export/knee01.3mf", "export/bone.stl", "export/knee01-qa.json"]}
+    run_print_step(case, lambda f, m: None)
+    result = open_case(case.folder).results["print"]
+    assert result["parts"] == ["export/bone.stl"] and result["part_sizes_mm"] == [[30.0, 20.0, 6.0]]

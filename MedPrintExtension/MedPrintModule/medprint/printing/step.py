@@ -1,7 +1,7 @@
 """The workflow's "print" step: slice the case's parts and send them to a configured printer.
 
-Parts are the bone model (``models/<label>-bone.stl``, LPS mm) and, when the guide step is done,
-its guide file. The first configured OctoPrint printer that answers gets the job (uploaded and
+Parts are the export step's checked and repaired STLs when that step is done, else the bone model
+(``models/<label>-bone.stl``, LPS mm) and, when the guide step is done, the guide's STL. The first configured OctoPrint printer that answers gets the job (uploaded and
 started, not followed: ``medprint print`` follows jobs); with none, the step stops after slicing
 and says so. Parts are never scaled: the printer's profile must take them, and without a printer
 the smallest built-in filament profile that does is used.
@@ -27,13 +27,19 @@ REACH_TIMEOUT_S = 3.0
 
 
 def case_parts(case) -> list[Path]:
-    """The files to print: the model STL, and the guide's file when the guide step is done."""
+    """The files to print (STL, LPS mm): the export step's checked and repaired parts when it is
+    done, else the model STL and, when the guide step is done, the guide's STL."""
+    if case.steps.get("export") == "done":
+        exported = [case.path(f) for f in case.results.get("export", {}).get("files", [])
+                    if f.startswith("export/") and f.lower().endswith(".stl") and case.path(f).is_file()]
+        if exported:
+            return exported
     model = case.results.get("model", {}).get("file")
     if not model or not case.path(model).is_file():
         raise InputError("The case has no model to print.", hint="run the model step first")
     parts = [case.path(model)]
     guide = case.results.get("guide", {}).get("file") if case.steps.get("guide") == "done" else None
-    if guide and case.path(guide).suffix.lower() in (".stl", ".3mf") and case.path(guide).is_file():
+    if guide and case.path(guide).suffix.lower() == ".stl" and case.path(guide).is_file():
         parts.append(case.path(guide))
     return parts
 
