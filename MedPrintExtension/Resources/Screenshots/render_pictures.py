@@ -28,12 +28,10 @@ PART_COLORS = [(0.20, 0.55, 0.85), (0.90, 0.45, 0.15), (0.35, 0.70, 0.35), (0.75
 
 
 def render(parts: list, path: Path, size=(900, 700), azimuth: float = 0.0, elevation: float = 10.0,
-           scalars=None, caption: str = "") -> Path:
-    """Render ``(Mesh, rgb, opacity)`` parts (LPS mm) to a PNG, camera in front of the patient.
-
-    ``scalars`` = (per-vertex values of the first part, limit, title) colours the values below the
-    limit red (0) to yellow (limit) and the rest bone, with a colour bar; ``caption`` is written in
-    the top-left corner."""
+           focus=None, margin_mm: float = 25.0) -> Path:
+    """Render ``(Mesh, rgb, opacity)`` parts (LPS mm) to a PNG, camera in front of the patient, turned by
+    ``azimuth`` degrees about the vertical (180: from behind); framing every part, or ``focus`` (a
+    Mesh) with ``margin_mm`` around it."""
     import vtkmodules.vtkRenderingOpenGL2  # noqa: F401  (registers the OpenGL back end)
     from vtkmodules.vtkFiltersCore import vtkPolyDataNormals
     from vtkmodules.vtkIOImage import vtkPNGWriter
@@ -42,43 +40,35 @@ def render(parts: list, path: Path, size=(900, 700), azimuth: float = 0.0, eleva
 
     renderer = vtkRenderer()
     renderer.SetBackground(1.0, 1.0, 1.0)
-    for index, (mesh, color, opacity) in enumerate(parts):
-        polydata = mesh.in_space("LPS").to_polydata()
+    for mesh, color, opacity in parts:
         normals = vtkPolyDataNormals()
-        normals.SetInputData(polydata)
+        normals.SetInputData(mesh.in_space("LPS").to_polydata())
         normals.SetFeatureAngle(60.0)
-        normals.SplittingOff()  # keep one value per vertex for the scalars
         mapper = vtkPolyDataMapper()
         mapper.SetInputConnection(normals.GetOutputPort())
-        if scalars is not None and index == 0:
-            values, limit, title = scalars
-            _color_by(polydata, mapper, np.asarray(values, dtype=float), limit, title, renderer)
         actor = vtkActor()
         actor.SetMapper(mapper)
         actor.GetProperty().SetColor(*color)
         actor.GetProperty().SetOpacity(opacity)
         actor.GetProperty().SetSpecular(0.2)
         renderer.AddActor(actor)
-    points = np.vstack([mesh.in_space("LPS").vertices for mesh, _, _ in parts])
-    center = (points.min(axis=0) + points.max(axis=0)) / 2
+    points = focus.in_space("LPS").vertices if focus is not None else \
+        np.vstack([mesh.in_space("LPS").vertices for mesh, _, _ in parts])
+    low, high = points.min(axis=0), points.max(axis=0)
+    center = (low + high) / 2
     camera = renderer.GetActiveCamera()
     camera.SetFocalPoint(*center)
     camera.SetPosition(*(center + [0.0, -1000.0, 0.0]))  # anterior is -y in LPS
     camera.SetViewUp(0.0, 0.0, 1.0)
     camera.Azimuth(azimuth)
     camera.Elevation(elevation)
-    renderer.ResetCamera()
-    camera.Zoom(1.4)
+    if focus is None:
+        renderer.ResetCamera()
+        camera.Zoom(1.4)
+    else:
+        renderer.ResetCamera(*np.ravel(np.column_stack([low - margin_mm, high + margin_mm])))
+        renderer.ResetCameraClippingRange()
 
-    if caption:
-        from vtkmodules.vtkRenderingCore import vtkTextActor
-
-        text = vtkTextActor()
-        text.SetInput(caption)
-        text.GetTextProperty().SetFontSize(22)
-        text.GetTextProperty().SetColor(0.1, 0.1, 0.1)
-        text.SetDisplayPosition(20, size[1] - 40)
-        renderer.AddViewProp(text)
     window = vtkRenderWindow()
     window.SetOffScreenRendering(1)
     window.SetMultiSamples(8)
@@ -95,59 +85,23 @@ def render(parts: list, path: Path, size=(900, 700), azimuth: float = 0.0, eleva
     return path
 
 
-def _color_by(polydata, mapper, values, limit, title, renderer) -> None:
-    """Colour ``polydata`` by per-point ``values`` on 0..2 x ``limit``: red (0) to yellow (``limit``),
-    bone colour above, with a colour bar."""
-    from vtkmodules.util.numpy_support import numpy_to_vtk
-    from vtkmodules.vtkCommonCore import vtkLookupTable
-    from vtkmodules.vtkRenderingAnnotation import vtkScalarBarActor
+def screenshot(page: Path, path: Path, size=(1100, 1000)) -> Path:
+    """A PNG of a local HTML page by headless Chromium (a file: URL; nothing goes on the network)."""
+    import shutil
+    import subprocess
 
-    array = numpy_to_vtk(values, deep=True)
-    array.SetName(title)
-    polydata.GetPointData().SetScalars(array)
-    table = vtkLookupTable()
-    table.SetNumberOfTableValues(256)
-    table.SetTableRange(0.0, 2.0 * limit)
-    for i in range(256):
-        t = i / 255 * 2.0  # value / limit
-        table.SetTableValue(i, *((1.0, 0.9 * t, 0.0) if t < 1.0 else BONE), 1.0)
-    table.Build()
-    mapper.SetLookupTable(table)
-    mapper.SetScalarRange(0.0, 2.0 * limit)
-    mapper.SetColorModeToMapScalars()
-    mapper.ScalarVisibilityOn()
-    bar = vtkScalarBarActor()
-    bar.SetLookupTable(table)
-    bar.SetTitle(title)
-    bar.SetNumberOfLabels(5)
-    bar.SetWidth(0.09)
-    bar.SetHeight(0.5)
-    bar.SetPosition(0.88, 0.25)
-    for prop in (bar.GetTitleTextProperty(), bar.GetLabelTextProperty()):
-        prop.SetColor(0.1, 0.1, 0.1)
-        prop.ShadowOff()
-        prop.ItalicOff()
-    renderer.AddViewProp(bar)
-
-
-def render_qa(bone: Mesh, path: Path) -> Path:
-    """The model's print QA (``medprint.qa.check_mesh``): wall thickness per vertex, and the verdict."""
-    from medprint.qa import check_mesh
-
-    report = check_mesh(bone)
-    caption = (f"QA: {report.verdict}; thinnest wall {report.min_wall_mm:.1f} mm; "
-               f"{'watertight' if report.watertight else 'NOT watertight'}, {report.shells} shell(s)")
-    return render([(report.mesh, BONE, 1.0)], path, azimuth=-25.0, caption=caption,
-                  scalars=(report.thickness_mm, report.wall_limit_mm, "wall mm"))
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    subprocess.run([chromium, "--headless=new", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+                    f"--window-size={size[0]},{size[1]}", f"--screenshot={path}", page.resolve().as_uri()],
+                   check=True, capture_output=True, timeout=120)
+    return path
 
 
 def render_dashboard(case: workflow.Case, scratch: Path, path: Path, months: int = 6) -> Path:
     """The registry dashboard (``medprint.registry.server.dashboard``) over a scratch SQLite registry
-    holding the demo's de-identified case record, submitted once a month for ``months`` months,
-    photographed by headless Chromium (a local file: no network)."""
+    holding the demo's de-identified case records, submitted once a month for ``months`` months,
+    photographed by headless Chromium."""
     import json
-    import shutil
-    import subprocess
     from datetime import datetime, timezone
 
     from medprint.registry.deid import new_case_id
@@ -161,18 +115,16 @@ def render_dashboard(case: workflow.Case, scratch: Path, path: Path, months: int
     upgrade(url)
     engine = make_engine(url)
     add_site(engine, "demo-site", "Demo site")
-    record = CaseRecord.model_validate(json.loads(case.path("registry", "case-record.json").read_text()))
+    records = [CaseRecord.model_validate(json.loads(case.path(r["record"]).read_text()))
+               for r in case.results["register"]["records"]]
     for month in range(1, months + 1):
-        one = record.model_copy(update={"case_id": new_case_id(), "site": "demo-site"})
-        received = datetime(2026, month, 15, tzinfo=timezone.utc)
-        store.insert_case(engine, "demo-site", f"demo-{month:04d}", one, now=received)
+        for n, record in enumerate(records):
+            one = record.model_copy(update={"case_id": new_case_id(), "site": "demo-site"})
+            received = datetime(2026, month, 15, tzinfo=timezone.utc)
+            store.insert_case(engine, "demo-site", f"demo-{month:02d}-{n:02d}", one, now=received)
     page = scratch / "dashboard.html"
     page.write_text(dashboard.render(dashboard.figures(*store.aggregates(engine, None)), "all sites"))
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    subprocess.run([chromium, "--headless=new", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-                    "--window-size=1100,1000", f"--screenshot={path}", page.as_uri()],
-                   check=True, capture_output=True, timeout=120)
-    return path
+    return screenshot(page, path)
 
 
 def build_case(folder: Path) -> workflow.Case:
@@ -193,13 +145,17 @@ def main() -> None:
         os.environ.setdefault("MEDPRINT_DATA_DIR", str(Path(scratch) / "data"))  # keep the user's outbox clean
         case = workflow.open_case(args.case) if args.case else build_case(Path(scratch) / "case")
         bone: Mesh = read_stl(case.path(case.results["model"]["file"]))
-        written = [render([(bone, BONE, 1.0)], args.out / "1.png"), render_qa(bone, args.out / "qa.png")]
+        written = [render([(bone, BONE, 1.0)], args.out / "1.png")]
         for step in workflow.STEPS[2:]:
             parts = step_models(case, step)
-            if parts:
-                colored = [(mesh, PART_COLORS[i % len(PART_COLORS)], 1.0) for i, (_, mesh) in enumerate(parts)]
-                written.append(render([(bone, BONE, 0.55), *colored], args.out / f"{step}.png", azimuth=-25.0))
-        if case.path("registry", "case-record.json").is_file():
+            if step == "guide" and parts:  # seen from behind and above, framed on the guide
+                guide = parts[0][1]
+                written.append(render([(bone, BONE, 1.0), (guide, PART_COLORS[0], 1.0)], args.out / "guide.png",
+                                      azimuth=200.0, elevation=35.0, focus=guide))
+        reports = [f for f in case.results.get("export", {}).get("files", []) if f.endswith("-qa.html")]
+        if reports:
+            written.append(screenshot(case.path(reports[0]), args.out / "qa.png", size=(1100, 1300)))
+        if case.results.get("register", {}).get("records"):
             written.append(render_dashboard(case, Path(scratch), args.out / "dashboard.png"))
     for path in written:
         print(f"wrote {path}")
