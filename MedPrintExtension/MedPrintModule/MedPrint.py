@@ -190,6 +190,7 @@ class MedPrintWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
             selector.connect("checkedNodesChanged()", lambda name=name: self.onCheckedNodesChanged(name))
         self.ui.exportSaveButton.connect("clicked(bool)", self.onExportSaveButton)
         self.ui.exportReportButton.connect("clicked(bool)", self.onExportReportButton)
+        self.ui.printFollowButton.connect("clicked(bool)", self.onPrintFollowButton)
         for step, button in self._runButtons.items():
             button.connect("clicked(bool)", lambda checked=False, step=step: self.onRunStep(step))
         for step, (section, status, nextButton) in self._sections.items():
@@ -294,6 +295,7 @@ class MedPrintWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         exported = bool(case and case.steps.get("export") == "done")
         self.ui.exportReportButton.enabled = bool(exported and self.logic.qaReport(case))
         self.ui.exportSaveButton.enabled = exported and str(parameters.exportFolder) not in ("", ".")
+        self.ui.printFollowButton.enabled = bool(case and case.results.get("print", {}).get("sent"))
 
     @staticmethod
     def _showResults(table, results: dict) -> None:
@@ -316,9 +318,10 @@ class MedPrintWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
 
     # ------------------------------------------------------------------ actions
 
-    def _run(self, step: str, labelText: str, function):
+    def _run(self, step: str, labelText: str, function, cancelled: str = ""):
         """Run ``function(progress)`` with a cancellable progress dialog; errors go to a message box
-        (the core's own message) and the log (no patient data). Returns its result, or None."""
+        (the core's own message) and the log (no patient data). Returns its result, or None.
+        ``cancelled`` is the status line after Cancel (default: "Cancelled.")."""
         dialog = slicer.util.createProgressDialog(parent=slicer.util.mainWindow(), windowTitle=_("MedPrint"),
                                                   labelText=labelText, maximum=100)
 
@@ -332,7 +335,7 @@ class MedPrintWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         try:
             return function(progress)
         except _Cancelled:
-            self._messages[step] = _("Cancelled.")
+            self._messages[step] = cancelled or _("Cancelled.")
         except MedPrintError as error:
             self._messages[step] = _("Failed: ") + error.message
             details = {"detailedText": error.detail} if error.detail else {}
@@ -410,6 +413,14 @@ class MedPrintWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
             parameters.exportSpace, progress))
         if saved:
             self._messages["export"] = _("Saved {file} ({space}).").format(file=saved, space=parameters.exportSpace)
+            self._updateGui()
+
+    def onPrintFollowButton(self) -> None:
+        state = self._run("print", _("Following the print..."),
+                          lambda progress: self.logic.followPrint(self.logic.caseOf(self._parameterNode), progress),
+                          cancelled=_("Stopped following; the printer keeps printing."))
+        if state:
+            self._messages["print"] = _("The print ended: {state}.").format(state=state)
             self._updateGui()
 
     def onExportReportButton(self) -> None:
@@ -532,6 +543,22 @@ class MedPrintLogic(ScriptedLoadableModuleLogic):
         parts = [Part(name, read_stl(case.path("export", f"{name}.stl")), color)
                  for name, _, color in case_parts(case)]
         return write_parts(parts, Path(folder) / f"{case.label}.{fmt}", space=space, progress=progress)
+
+    @staticmethod
+    def followPrint(case, progress=None) -> str:
+        """Follow the job the print step sent until it ends (progress = the printer's); its final state."""
+        from medprint.printing.config import connect, get_printer
+        from medprint.printing.printer import follow
+
+        sent = case.results.get("print", {}).get("sent")
+        if not sent:
+            raise MedPrintError("The print was not sent to a printer.",
+                                hint="configure one (medprint printers add), then Slice and send again")
+        printer = connect(get_printer(sent["printer"]))
+        try:
+            return follow(printer, progress, poll_s=1.0).state
+        finally:
+            printer.close()
 
     @staticmethod
     def runStep(case, step: str, progress=None) -> str:

@@ -189,6 +189,10 @@ def test_later_steps_run_from_slicer_on_the_case(module, ct_folder, tmp_path, mo
         assert all(0.0 <= f <= 1.0 for f in fractions), step
         shown = scene.GetNumberOfNodesByClass("vtkMRMLModelNode") - models_before
         assert shown == len(step_models(recorded, step)), step
+    if "print" in steps:  # no printer configured: nothing was sent, so there is no job to follow
+        assert "sent" not in open_case(case.folder).results["print"]
+        with pytest.raises(MedPrintError, match="not sent to a printer"):
+            logic.followPrint(open_case(case.folder))
 
 
 def test_export_panel_checks_then_saves_a_copy_in_the_chosen_format_and_space(module, ct_folder, tmp_path):
