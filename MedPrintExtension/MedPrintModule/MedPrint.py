@@ -299,13 +299,12 @@ class MedPrintWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
 
     @staticmethod
     def _showResults(table, results: dict) -> None:
-        """The figures a step recorded, one row each (nested values as text)."""
-        rows = [(key, value) for key, value in results.items() if not isinstance(value, (dict, list))]
-        rows += [(key, str(value)) for key, value in results.items() if isinstance(value, (dict, list))]
+        """The figures a step recorded, one row each (nested ones with dotted keys)."""
+        rows = case_node.result_rows(results)
         table.setRowCount(len(rows))
-        for row, (key, value) in enumerate(rows):
-            table.setItem(row, 0, qt.QTableWidgetItem(str(key)))
-            table.setItem(row, 1, qt.QTableWidgetItem(f"{value:.4g}" if isinstance(value, float) else str(value)))
+        for row, (key, text) in enumerate(rows):
+            table.setItem(row, 0, qt.QTableWidgetItem(key))
+            table.setItem(row, 1, qt.QTableWidgetItem(text))
 
     def onCheckedNodesChanged(self, name: str) -> None:
         if self._parameterNode:

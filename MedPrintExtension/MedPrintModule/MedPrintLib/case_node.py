@@ -126,3 +126,21 @@ def step_models(case: Case, step: str) -> list:
     earlier = {name for s in STEPS[:STEPS.index(step)] for name in _stl_files(case.results.get(s, {}))}
     return [(Path(name).stem, read_stl(case.path(name))) for name in _stl_files(case.results.get(step, {}))
             if name not in earlier and case.path(name).is_file()]
+
+
+def result_rows(results: dict, limit: int = 300) -> list:
+    """A step's recorded figures as ``(dotted key, text)`` rows for a table: nested dicts and lists of
+    dicts are walked (``verification.checks.0.name``), lists of plain values joined, floats to 4
+    significant digits; at most ``limit`` rows."""
+    rows, todo = [], [("", results)]
+    while todo and len(rows) < limit:
+        key, value = todo.pop(0)
+        if isinstance(value, dict):
+            todo[:0] = [(f"{key}.{k}" if key else str(k), v) for k, v in value.items()]
+        elif isinstance(value, list) and any(isinstance(v, (dict, list)) for v in value):
+            todo[:0] = [(f"{key}.{i}", v) for i, v in enumerate(value)]
+        elif isinstance(value, list):
+            rows.append((key, ", ".join(f"{v:.4g}" if isinstance(v, float) else str(v) for v in value)))
+        else:
+            rows.append((key, f"{value:.4g}" if isinstance(value, float) else str(value)))
+    return rows

@@ -147,3 +147,17 @@ def test_step_models_finds_every_stl_a_step_recorded(tmp_path):
     assert all(mesh.volume_mm3() == pytest.approx(1000 / 6, rel=1e-6) for _, mesh in found)
     assert step_models(case, "export") == []
     assert [name for name, _ in step_models(case, "model")] == ["guide-1-bone"]
+
+
+def test_result_rows_flatten_what_a_step_recorded():
+    from MedPrintLib.case_node import result_rows
+
+    rows = result_rows({"file": "guide/g.stl", "volume_cm3": 2.345678, "insertion": [0.0, 0.6, 0.8],
+                        "verification": {"passed": True, "checks": [{"name": "wall", "value": 1.25},
+                                                                    {"name": "sleeve", "value": 3}]},
+                        "records": [], "ok": None})
+    assert rows == [("file", "guide/g.stl"), ("volume_cm3", "2.346"), ("insertion", "0, 0.6, 0.8"),
+                    ("verification.passed", "True"), ("verification.checks.0.name", "wall"),
+                    ("verification.checks.0.value", "1.25"), ("verification.checks.1.name", "sleeve"),
+                    ("verification.checks.1.value", "3"), ("records", ""), ("ok", "None")]
+    assert len(result_rows({f"k{i}": i for i in range(500)}, limit=300)) == 300
