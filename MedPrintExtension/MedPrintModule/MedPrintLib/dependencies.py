@@ -18,13 +18,15 @@ PACKAGES = {
     "serial": "pyserial>=3.5",
     "requests": "requests>=2.28",
     "pydantic": "pydantic>=2.0",
+    "embreex": "embreex>=4.3",
+    "pymeshfix": "pymeshfix>=0.17",
 }
 
 #: what each step of the workflow needs beyond what Slicer ships (numpy, scipy, vtk, pydicom)
 FEATURES = {
     "model": (),
-    "export": ("trimesh",),
-    "guide": ("trimesh", "manifold3d"),
+    "export": ("trimesh", "embreex", "manifold3d", "pymeshfix"),
+    "guide": ("trimesh", "manifold3d", "embreex"),
     "print": ("requests", "serial", "trimesh"),
     "registry": ("requests", "pydantic"),
 }

@@ -26,7 +26,8 @@ SLICER_SHIPS = {"numpy", "scipy", "vtk", "vtkmodules", "pydicom", "SimpleITK", "
 #: Slicer's own Python modules (only inside Slicer)
 SLICER_ONLY = {"slicer", "qt", "ctk", "MedPrintLib"}
 #: installed on first use with consent, so never at module level on the Slicer side
-FIRST_USE = {"trimesh", "manifold3d", "serial", "requests", "pymeshfix", "lib3mf", "typer", "rich"}
+FIRST_USE = {"trimesh", "manifold3d", "serial", "requests", "pymeshfix", "lib3mf", "typer", "rich", "embreex",
+             "pydantic"}
 WIDGET_PREFIXES = ("Q", "ctk", "qMRML", "qSlicer")
 #: non-Qt widget classes that Slicer's designer plugins provide (CTK widgets, MRML widgets, Segmentations)
 SLICER_WIDGETS = {
