@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import threading
 import uuid
 
 import requests
@@ -15,8 +16,9 @@ from registry_records import make_record
 from registry_services import RegistryServer
 from sqlalchemy import func, inspect, select
 
+from medprint.registry.server import store
 from medprint.registry.server.auth import add_admin
-from medprint.registry.server.db import cases, metadata
+from medprint.registry.server.db import agg, cases, metadata
 
 
 def post(server, token, body: bytes, key: str = "", **headers):
@@ -179,3 +181,23 @@ def test_rate_limit_refuses_with_429_and_stores_nothing_refused(database_url, en
         limited.stop()
     assert codes[:3] == [201, 201, 201] and 429 in codes[3:]
     assert rows(engine, site_id) == codes.count(201)
+
+
+def test_concurrent_rollups_count_each_case_once(server, engine, site):
+    site_id, _ = site
+    for _ in range(300):
+        record = make_record(site_id)
+        assert store.insert_case(engine, site_id, uuid.uuid4().hex, record).outcome == "created"
+    threads = [threading.Thread(target=store.rollup, args=(engine,)) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    with engine.connect() as conn:
+        counted = conn.execute(select(func.sum(agg.c.n)).where(agg.c.site_id == site_id, agg.c.dim == "cases")
+                               ).scalar_one()
+        units = conn.execute(select(func.sum(agg.c.total)).where(agg.c.site_id == site_id, agg.c.key == "0560T")
+                             ).scalar_one()
+        waiting = conn.execute(select(func.count()).select_from(cases).where(
+            cases.c.site_id == site_id, cases.c.rolled_up == False)).scalar_one()  # noqa: E712
+    assert (counted, units, waiting) == (300, 300.0, 0)

@@ -1,8 +1,8 @@
 """The registry's HTTP API and dashboard (FastAPI).
 
 ``POST /api/v1/cases`` takes one case record (the client's own schema) with a bearer site token and
-an ``Idempotency-Key``: 201 stored, 409 already stored (same key and record, or the case ID is
-taken), 401 unknown token, 403 admin token or another site's record, 411/413 missing or oversized
+an ``Idempotency-Key``: 201 stored, 409 already stored (same key and record, or the site holds the
+case ID), 401 unknown token, 403 admin token or another site's record, 411/413 missing or oversized
 body, 422 invalid record (field errors, refused CPT codes, suspected PHI; nothing stored), 429 rate
 limit. A site reads only its own cases (``GET /api/v1/cases/{id}``, CSV); the admin token sees
 aggregates of every site. ``/dashboard`` is the server-rendered page (sign in with a token).
@@ -10,8 +10,11 @@ aggregates of every site. ``/dashboard`` is the server-rendered page (sign in wi
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import os
 import re
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Optional
 from urllib.parse import parse_qs
@@ -21,6 +24,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse
 from pydantic import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
 
 from ... import __version__
 from ..cpt import check_codes
@@ -31,6 +35,7 @@ from .auth import Principal, TokenCache
 from .db import make_engine
 from .limits import BodyLimit, RateLimiter
 
+log = logging.getLogger("medprint.registry.server")
 COOKIE = "medprint_token"
 _KEY = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 
@@ -41,6 +46,7 @@ class ServerSettings:
     max_body_bytes: int = 64 * 1024
     rate_per_second: float = 20.0  # per token; 0 turns the limit off
     burst: int = 60
+    rollup_seconds: float = 2.0  # how often new cases are summed for the dashboard; 0: only on reads
 
     @classmethod
     def from_env(cls) -> "ServerSettings":
@@ -48,7 +54,8 @@ class ServerSettings:
         return cls(database_url=env("MEDPRINT_REGISTRY_DATABASE_URL", cls.database_url),
                    max_body_bytes=int(env("MEDPRINT_REGISTRY_MAX_BODY", cls.max_body_bytes)),
                    rate_per_second=float(env("MEDPRINT_REGISTRY_RATE", cls.rate_per_second)),
-                   burst=int(env("MEDPRINT_REGISTRY_BURST", cls.burst)))
+                   burst=int(env("MEDPRINT_REGISTRY_BURST", cls.burst)),
+                   rollup_seconds=float(env("MEDPRINT_REGISTRY_ROLLUP_SECONDS", cls.rollup_seconds)))
 
 
 def _error(status: int, detail, headers: Optional[dict] = None) -> JSONResponse:
@@ -60,7 +67,25 @@ def create_app(settings: ServerSettings = ServerSettings()) -> FastAPI:
     engine = make_engine(settings.database_url)
     tokens = TokenCache(engine)
     limiter = RateLimiter(settings.rate_per_second, settings.burst)
-    app = FastAPI(title="MedPrint registry", version=__version__)
+
+    @asynccontextmanager
+    async def lifespan(_app):
+        """Sum new cases into the aggregates every ``rollup_seconds``, so a dashboard read after a
+        burst of submissions does not pay for them."""
+        async def roll():
+            while True:
+                await asyncio.sleep(settings.rollup_seconds)
+                try:
+                    await run_in_threadpool(store.rollup, engine)
+                except SQLAlchemyError:
+                    log.exception("rollup failed; retrying")
+        task = asyncio.create_task(roll()) if settings.rollup_seconds > 0 else None
+        yield
+        if task:
+            task.cancel()
+        engine.dispose()
+
+    app = FastAPI(title="MedPrint registry", version=__version__, lifespan=lifespan)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.state.engine = engine
 
@@ -137,7 +162,7 @@ def create_app(settings: ServerSettings = ServerSettings()) -> FastAPI:
         who = principal(request)
         if who is None:
             return _error(401, "unknown or missing token", {"WWW-Authenticate": "Bearer"})
-        text = (dashboard.aggregates_csv(store.aggregates(engine, None)[0]) if who.is_admin
+        text = (dashboard.aggregates_csv(store.aggregate_rows(engine)) if who.is_admin
                 else dashboard.cases_csv(store.site_cases(engine, who.site_id)))
         return PlainTextResponse(text, media_type="text/csv",
                                  headers={"Content-Disposition": 'attachment; filename="registry.csv"'})

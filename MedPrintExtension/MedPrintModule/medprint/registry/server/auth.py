@@ -63,8 +63,8 @@ def add_admin(engine: Engine) -> str:
 class TokenCache:
     """Resolves tokens to principals, remembering answers for ``ttl`` seconds (one query per token)."""
 
-    def __init__(self, engine: Engine, ttl: float = 30.0):
-        self.engine, self.ttl = engine, ttl
+    def __init__(self, engine: Engine, ttl: float = 30.0, max_entries: int = 10_000):
+        self.engine, self.ttl, self.max_entries = engine, ttl, max_entries
         self._cache: dict[str, tuple[float, Optional[Principal]]] = {}
         self._lock = threading.Lock()
 
@@ -85,5 +85,7 @@ class TokenCache:
                                .where(tokens.c.token_sha256 == digest)).first()
         principal = Principal(row.site_id, bool(row.is_admin), digest) if row else None
         with self._lock:
+            if len(self._cache) >= self.max_entries:  # bounded, whatever tokens are tried
+                self._cache.clear()
             self._cache[digest] = (now + self.ttl, principal)
         return principal

@@ -17,45 +17,41 @@ from string import Template
 
 TEMPLATE = Path(__file__).with_name("templates") / "dashboard.html"
 LOGIN_TEMPLATE = Path(__file__).with_name("templates") / "login.html"
+DEFAULT_SETTINGS = {"cost_per_or_minute": 62.0, "minutes_per_model": 62.0, "minutes_per_guide": 23.0}
 _EFFORT_LABELS = {"consultation": "Consultation", "segmentation": "Segmentation", "cad": "CAD",
                   "post_processing": "Post-processing", "printer_run": "Printer run time"}
 
 
-def figures(rows: list, settings: dict) -> dict:
-    """Dashboard figures from :func:`.store.aggregates` rows ``(month, dim, key, n, total, site)``."""
-    count = defaultdict(int)
+def figures(month_rows: list, site_rows: list, settings: dict) -> dict:
+    """Dashboard figures from :func:`.store.aggregates`: ``(month, dim, key, n, total)`` rows,
+    ``(site, dim, key, n, total)`` rows of the per-site priced dimensions, and site settings."""
     by = defaultdict(lambda: defaultdict(int))
     units = defaultdict(float)
-    effort = defaultdict(lambda: [0, 0.0])
-    per_site = defaultdict(lambda: defaultdict(float))
-    for month, dim, key, n, total, site in rows:
+    sums = defaultdict(lambda: [0, 0.0])
+    for month, dim, key, n, total in month_rows:
         n, total = int(n), float(total)
         if dim == "cases":
-            count["cases"] += n
             by["month"][month] += n
-        elif dim in ("object_type", "indication", "technology", "plan_changed"):
+        elif dim in ("object_type", "indication", "technology", "plan_changed", "cpt"):
             by[dim][key] += n
-            if dim == "object_type":
-                per_site[site][key] += n
-        elif dim == "cpt":
-            by["cpt"][key] += n
-            units[key] += total
-        elif dim in ("effort", "estimate", "assessment", "cost", "parts"):
-            cell = effort[f"{dim}.{key}"]
+            if dim == "cpt":
+                units[key] += total
+        else:
+            cell = sums[f"{dim}.{key}"]
             cell[0] += n
             cell[1] += total
-            if dim == "estimate":
-                per_site[site]["estimate"] += total
     or_minutes = dollars = clinician_dollars = 0.0
-    for site, counts in per_site.items():
-        s = settings.get(site, {"cost_per_or_minute": 62.0, "minutes_per_model": 62.0, "minutes_per_guide": 23.0})
-        minutes = counts["anatomic_model"] * s["minutes_per_model"] + counts["anatomic_guide"] * s["minutes_per_guide"]
-        or_minutes += minutes
-        dollars += minutes * s["cost_per_or_minute"]
-        clinician_dollars += counts["estimate"] * s["cost_per_or_minute"]
-    estimate = effort.get("estimate.minutes_saved", [0, 0.0])
+    for site, dim, key, n, total in site_rows:
+        s = settings.get(site, DEFAULT_SETTINGS)
+        if dim == "object_type":
+            minutes = float(n) * (s["minutes_per_model"] if key == "anatomic_model" else s["minutes_per_guide"])
+            or_minutes += minutes
+            dollars += minutes * s["cost_per_or_minute"]
+        elif dim == "estimate":
+            clinician_dollars += float(total) * s["cost_per_or_minute"]
+    estimate = sums.get("estimate.minutes_saved", [0, 0.0])
     return {
-        "cases": count["cases"],
+        "cases": sum(by["month"].values()),
         "anatomic_models": by["object_type"].get("anatomic_model", 0),
         "anatomic_guides": by["object_type"].get("anatomic_guide", 0),
         "by_cpt": {code: {"cases": by["cpt"][code], "units": int(units[code])} for code in sorted(by["cpt"])},
@@ -64,7 +60,7 @@ def figures(rows: list, settings: dict) -> dict:
         "by_month": dict(sorted(by["month"].items())),
         "plan_changed": dict(sorted(by["plan_changed"].items())),
         "mean_minutes": {key.split(".", 1)[1]: {"n": n, "mean": round(total / n, 1)}
-                         for key, (n, total) in sorted(effort.items()) if key.startswith("effort.") and n},
+                         for key, (n, total) in sorted(sums.items()) if key.startswith("effort.") and n},
         "estimated_or_minutes_saved": round(or_minutes, 1),
         "estimated_dollars_saved": round(dollars, 2),
         "clinician_minutes_saved": {"n": estimate[0], "total": round(estimate[1], 1)},
@@ -142,11 +138,12 @@ def cases_csv(rows) -> str:
     return out.getvalue()
 
 
-def aggregates_csv(rows: list) -> str:
-    """Summed facts per site, month, dimension and key (what the admin may see)."""
+def aggregates_csv(rows) -> str:
+    """Summed facts per site, month, dimension and key (what the admin may see), from
+    :func:`.store.aggregate_rows`."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["site", "month", "dimension", "key", "cases", "total"])
-    for month, dim, key, n, total, site in sorted(rows, key=lambda r: (r[5], r[0], r[1], r[2])):
+    for site, month, dim, key, n, total in rows:
         writer.writerow([site, month, dim, key, int(n), round(float(total), 3)])
     return out.getvalue()

@@ -37,7 +37,7 @@ cases = Table(
     "cases", metadata,
     Column("id", _ID, primary_key=True, autoincrement=True),
     Column("site_id", String(32), ForeignKey("sites.site_id"), nullable=False),
-    Column("case_id", String(32), nullable=False, unique=True),
+    Column("case_id", String(32), nullable=False),
     Column("idempotency_key", String(64), nullable=False),
     Column("payload_sha256", String(64), nullable=False),
     Column("payload", Text, nullable=False),
@@ -46,6 +46,7 @@ cases = Table(
     Column("month", String(7), nullable=False),
     Column("rolled_up", Boolean, nullable=False, server_default=false()),
     UniqueConstraint("site_id", "idempotency_key", name="uq_cases_site_key"),
+    UniqueConstraint("site_id", "case_id", name="uq_cases_site_case"),
     Index("ix_cases_site_received", "site_id", "id"),
 )
 Index("ix_cases_not_rolled_up", cases.c.id, postgresql_where=cases.c.rolled_up == false(),

@@ -17,6 +17,7 @@ from ..schema import UNKNOWN, CaseRecord
 from .db import agg, cases, sites
 
 ROLLUP_BATCH = 50_000
+ROLLUP_LOCK = 0x4D505247  # PostgreSQL advisory lock key of the rollup ("MPRG")
 
 
 def facts(record: CaseRecord) -> list[list]:
@@ -44,7 +45,7 @@ def facts(record: CaseRecord) -> list[list]:
 @dataclass(frozen=True)
 class Stored:
     """The outcome of a submission: ``created`` (new row), ``duplicate`` (same key, same record),
-    ``key_conflict`` (same key, other record) or ``case_exists`` (the case ID is taken)."""
+    ``key_conflict`` (same key, other record) or ``case_exists`` (the site holds this case ID)."""
 
     outcome: str
     case_id: str
@@ -92,13 +93,17 @@ def get_case(engine: Engine, site_id: str, case_id: str) -> Optional[dict]:
 
 
 def rollup(engine: Engine) -> int:
-    """Add the cases not yet summed into ``agg``; returns how many. Safe to run concurrently: each
-    case is claimed by exactly one ``UPDATE ... RETURNING``; ``agg`` rows are upserted in key order."""
+    """Add the cases not yet summed into ``agg``, in batches; returns how many. Safe to run from
+    several processes: rollups take turns (PostgreSQL advisory lock, SQLite's write lock) and each
+    case is claimed once by ``UPDATE ... WHERE NOT rolled_up RETURNING``."""
     done = 0
     while True:
         with engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(select(func.pg_advisory_xact_lock(ROLLUP_LOCK)))
             pending = select(cases.c.id).where(cases.c.rolled_up == False).limit(ROLLUP_BATCH)  # noqa: E712
-            rows = conn.execute(update(cases).where(cases.c.id.in_(pending.scalar_subquery()))
+            rows = conn.execute(update(cases).where(cases.c.id.in_(pending.scalar_subquery()),
+                                                    cases.c.rolled_up == False)  # noqa: E712
                                 .values(rolled_up=True).returning(cases.c.site_id, cases.c.month,
                                                                   cases.c.facts)).all()
             if not rows:
@@ -118,22 +123,37 @@ def rollup(engine: Engine) -> int:
             done += len(rows)
 
 
-def aggregates(engine: Engine, site_id: Optional[str]) -> tuple[list, dict]:
-    """Summed facts ``(month, dim, key, n, total, site_id)`` of one site (or every site for None),
-    after rolling up new cases; plus each site's value settings."""
+#: Dimensions whose value depends on the site's settings (OR minutes per model/guide, $ per minute).
+PER_SITE_DIMS = ("object_type", "estimate")
+
+
+def aggregates(engine: Engine, site_id: Optional[str]) -> tuple[list, list, dict]:
+    """The dashboard's sums for one site (or every site for None), after rolling up new cases:
+    ``(month, dim, key, n, total)`` rows over all sites, ``(site, dim, key, n, total)`` rows of the
+    dimensions priced per site, and each site's value settings."""
     rollup(engine)
-    query = select(agg.c.month, agg.c.dim, agg.c.key, func.sum(agg.c.n), func.sum(agg.c.total), agg.c.site_id) \
-        .group_by(agg.c.site_id, agg.c.month, agg.c.dim, agg.c.key)
+    where = [agg.c.site_id == site_id] if site_id is not None else []
+    by_month = select(agg.c.month, agg.c.dim, agg.c.key, func.sum(agg.c.n), func.sum(agg.c.total)) \
+        .where(*where).group_by(agg.c.month, agg.c.dim, agg.c.key)
+    by_site = select(agg.c.site_id, agg.c.dim, agg.c.key, func.sum(agg.c.n), func.sum(agg.c.total)) \
+        .where(agg.c.dim.in_(PER_SITE_DIMS), *where).group_by(agg.c.site_id, agg.c.dim, agg.c.key)
     settings_query = select(sites.c.site_id, sites.c.cost_per_or_minute, sites.c.minutes_per_model,
-                            sites.c.minutes_per_guide)
-    if site_id is not None:
-        query = query.where(agg.c.site_id == site_id)
-        settings_query = settings_query.where(sites.c.site_id == site_id)
+                            sites.c.minutes_per_guide).where(*([sites.c.site_id == site_id] if site_id else []))
     with engine.connect() as conn:
-        rows = [tuple(r) for r in conn.execute(query)]
+        month_rows = [tuple(r) for r in conn.execute(by_month)]
+        site_rows = [tuple(r) for r in conn.execute(by_site)]
         settings = {r.site_id: {"cost_per_or_minute": r.cost_per_or_minute, "minutes_per_model": r.minutes_per_model,
                                 "minutes_per_guide": r.minutes_per_guide} for r in conn.execute(settings_query)}
-    return rows, settings
+    return month_rows, site_rows, settings
+
+
+def aggregate_rows(engine: Engine):
+    """Every aggregate row ``(site, month, dim, key, n, total)`` (the admin's CSV)."""
+    rollup(engine)
+    with engine.connect() as conn:
+        yield from (tuple(r) for r in conn.execute(
+            select(agg.c.site_id, agg.c.month, agg.c.dim, agg.c.key, agg.c.n, agg.c.total)
+            .order_by(agg.c.site_id, agg.c.month, agg.c.dim, agg.c.key)))
 
 
 def site_cases(engine: Engine, site_id: str):

@@ -35,7 +35,7 @@ def upgrade():
         "cases",
         sa.Column("id", _ID, primary_key=True, autoincrement=True),
         sa.Column("site_id", sa.String(32), sa.ForeignKey("sites.site_id"), nullable=False),
-        sa.Column("case_id", sa.String(32), nullable=False, unique=True),
+        sa.Column("case_id", sa.String(32), nullable=False),
         sa.Column("idempotency_key", sa.String(64), nullable=False),
         sa.Column("payload_sha256", sa.String(64), nullable=False),
         sa.Column("payload", sa.Text, nullable=False),
@@ -44,6 +44,7 @@ def upgrade():
         sa.Column("month", sa.String(7), nullable=False),
         sa.Column("rolled_up", sa.Boolean, nullable=False, server_default=sa.false()),
         sa.UniqueConstraint("site_id", "idempotency_key", name="uq_cases_site_key"),
+        sa.UniqueConstraint("site_id", "case_id", name="uq_cases_site_case"),
     )
     op.create_index("ix_cases_site_received", "cases", ["site_id", "id"])
     op.create_index("ix_cases_not_rolled_up", "cases", ["id"], postgresql_where=sa.text("rolled_up = false"),
