@@ -138,3 +138,25 @@ def test_fdm_uses_wider_clearances(cylinder):
     offsets, widths = slot_walls(Rays(guide.mesh), [[14.0, y, RADIUS + 4.0] for y in np.linspace(-4, 4, 9)],
                                  [1.0, 0.0, 0.0])
     assert len(widths) == 9 and np.abs(widths - 1.4).max() <= 0.05
+
+
+def test_closed_curve_contact_region(cylinder):
+    # a closed curve on the cylinder's top: x from -20 to 20, ±30° round the axis
+    angles = np.radians(30.0)
+    corners = [(-20, -angles), (20, -angles), (20, angles), (-20, angles)]
+    curve = []
+    for (x0, a0), (x1, a1) in zip(corners, corners[1:] + corners[:1]):
+        for f in np.linspace(0, 1, 10, endpoint=False):
+            x, a = x0 + f * (x1 - x0), a0 + f * (a1 - a0)
+            curve.append([x, RADIUS * np.sin(a), RADIUS * np.cos(a)])
+    plan = Plan.from_dict(top_plan_dict(contact={"curve_lps": curve, "radius_mm": 2.0}, trajectories=[], cuts=[],
+                                        engrave_label=False))
+    guide = design_guide(plan, cylinder)
+    vertices = guide.mesh.vertices
+    # the plate covers the enclosed surface: x to ±20 mm (+ thickness), 30° round each way
+    assert -21.5 < vertices[:, 0].min() < -19.5 and 19.5 < vertices[:, 0].max() < 21.5
+    inner = vertices[_radial(vertices) < RADIUS + 1.0]
+    half_angle = np.degrees(np.abs(np.arctan2(inner[:, 1], inner[:, 2]))).max()
+    assert 28.0 < half_angle < 32.0
+    gap = _radial(surface_samples(guide.mesh, 50_000)) - RADIUS
+    assert plan.clearance_mm - 0.05 <= gap.min() <= plan.clearance_mm + 0.1

@@ -65,6 +65,7 @@ class Guide:
     frame: Frame
     contact: Contact
     stats: dict = field(default_factory=dict)
+    operands: Optional["Operands"] = None   # the solids it was cut from (frame mm), for comparisons
 
 
 def design_guide(plan: Plan, bone: Mesh, *, step_mm: float = STEP_MM,
@@ -106,7 +107,7 @@ def design_guide(plan: Plan, bone: Mesh, *, step_mm: float = STEP_MM,
         raise InputError("The bone surface does not lie under the contact region.")
     _check_reachable(contact, frame, top, grid, direction)
     feature_z = [s.entry[2] for s in sleeves] + [s.origin[2] for s in slots]
-    floor = min(float(top[np.isfinite(top)].min()), *feature_z) - RUN_OUT_MM - 5.0
+    floor = min([float(top[np.isfinite(top)].min()), *feature_z]) - RUN_OUT_MM - 5.0
     envelope = body.bone_envelope(top, floor)
     bridged = np.maximum(envelope, _grey_closing(envelope, BRIDGE_MM, step_mm, floor))
     inner = body.ball_dilation(envelope, c + CLEARANCE_MARGIN * step_mm, step_mm, floor)
@@ -131,26 +132,18 @@ def design_guide(plan: Plan, bone: Mesh, *, step_mm: float = STEP_MM,
     underside = np.maximum(plate_floor, bottom)
     outer = body.rounded_top(np.maximum(outer, bottom + t), underside, cells, plan.fillet_mm, min_wall, step_mm)
     plate = to_manifold(*prism(outer, cells, grid, plate_floor), "guide plate")
-    blocked = _below(bottom, grid, floor, "blocked-out bone")
-    seat = _below(outer - 0.5 * t, grid, floor, "plate")
+    # solids below a height map, each only as wide as what it cuts (small meshes, fast booleans)
+    blocked = _below(bottom, grid, floor, "blocked-out bone", _grow(cells, 2))
+    near = lambda xy: _cells_round(grid, xy, 2)  # noqa: E731
+    seats = [_below(outer - 0.5 * t, grid, floor, "plate", near(f.footprint_points())) for f in [*sleeves, *slots]]
     lap("body", 0.4)
 
-    import manifold3d
-
     for sleeve in sleeves:
-        _check_sleeve_outside(sleeve, blocked)
-    # sleeves and housings stand on the plate (only the plate touches the bone)
-    tubes = [s.tube() - seat for s in sleeves]
-    housings = [s.housing() - seat for s in slots]
-    plate_body = plate - blocked
-    solid = manifold3d.Manifold.batch_boolean([plate_body, *tubes, *housings], manifold3d.OpType.Add)
-    solid = _check_one_piece(solid, sleeves, tubes, slots, housings)
-    cutters = [s.channel() for s in sleeves] + [s.slot() for s in slots]
-    cut = manifold3d.Manifold.batch_boolean([solid, *cutters], manifold3d.OpType.Subtract)
-    cut = _check_slots_keep_one_piece(cut, plate_body, slots)
+        _check_sleeve_outside(sleeve, _below(bottom, grid, floor, "bone", near(sleeve.footprint_points())))
     label = engraving(plan.label_text, grid, outer, cells, sleeves, slots, underside, min_wall)
-    if label is not None:
-        cut = cut - label
+    operands = Operands(plate, blocked, seats, [s.tube() for s in sleeves], [s.housing() for s in slots],
+                        [s.channel() for s in sleeves], [s.slot() for s in slots], label, sleeves, slots)
+    cut = cut_guide(operands)
     lap("csg", 0.9)
 
     vertices, faces = to_arrays(cut)
@@ -166,13 +159,62 @@ def design_guide(plan: Plan, bone: Mesh, *, step_mm: float = STEP_MM,
         "label": plan.label_text if label is not None else "",
         "seconds": times,
     }
-    return Guide(mesh, direction, frame, contact, stats)
+    return Guide(mesh, direction, frame, contact, stats, operands)
 
 
-def _below(heights: np.ndarray, grid: Grid, floor: float, what: str):
-    """The solid below ``heights`` (nx, ny) over the whole grid, down to under ``floor``."""
-    everywhere = np.ones((grid.nx - 1, grid.ny - 1), bool)
-    return to_manifold(*prism(np.maximum(heights, floor + 1.0), everywhere, grid, floor - 5.0), what)
+@dataclass(frozen=True, eq=False)
+class Operands:
+    """The solids a guide is cut from (manifold3d, frame mm): the plate, the blocked-out bone grown
+    by the clearance (under the plate), the solid below the plate's mid-surface under each sleeve
+    and housing (they stand on it; tubes first), sleeve tubes, slot housings, drill channels, saw
+    slots and the label's pits (or None)."""
+
+    plate: object
+    blocked: object
+    seats: list
+    tubes: list
+    housings: list
+    channels: list
+    slots: list
+    label: object
+    sleeve_shapes: list
+    slot_shapes: list
+
+
+def cut_guide(o: Operands):
+    """(plate - blocked) + (tubes - seats) + (housings - seats) - channels - slots - label, checking
+    that the guide stays in one piece (naming the feature that does not)."""
+    import manifold3d
+
+    tubes = [tube - seat for tube, seat in zip(o.tubes, o.seats)]
+    housings = [housing - seat for housing, seat in zip(o.housings, o.seats[len(o.tubes):])]
+    plate_body = o.plate - o.blocked
+    solid = manifold3d.Manifold.batch_boolean([plate_body, *tubes, *housings], manifold3d.OpType.Add)
+    solid = _check_one_piece(solid, o.sleeve_shapes, tubes, o.slot_shapes, housings)
+    cut = manifold3d.Manifold.batch_boolean([solid, *o.channels, *o.slots], manifold3d.OpType.Subtract)
+    cut = _check_slots_keep_one_piece(cut, plate_body, o.slot_shapes)
+    return cut if o.label is None else cut - o.label
+
+
+def _below(heights: np.ndarray, grid: Grid, floor: float, what: str, cells: np.ndarray):
+    """The solid below ``heights`` (nx, ny) over ``cells`` (nx-1, ny-1), down to under ``floor``."""
+    return to_manifold(*prism(np.maximum(heights, floor + 1.0), cells, grid, floor - 5.0), what)
+
+
+def _grow(cells: np.ndarray, n: int) -> np.ndarray:
+    from scipy import ndimage
+
+    return ndimage.binary_dilation(cells, iterations=n)
+
+
+def _cells_round(grid: Grid, xy: np.ndarray, n: int) -> np.ndarray:
+    """Cells (nx-1, ny-1) of the bounding box of ``xy`` (k, 2), grown by ``n`` cells."""
+    lo = np.clip(np.floor((xy.min(0) - [grid.x0, grid.y0]) / grid.step).astype(int) - n, 0, None)
+    hi = np.clip(np.ceil((xy.max(0) - [grid.x0, grid.y0]) / grid.step).astype(int) + n, None,
+                 [grid.nx - 1, grid.ny - 1])
+    cells = np.zeros((grid.nx - 1, grid.ny - 1), bool)
+    cells[lo[0]:hi[0], lo[1]:hi[1]] = True
+    return cells
 
 
 def _faces_over(local: np.ndarray, faces: np.ndarray, grid: Grid) -> np.ndarray:
