@@ -99,8 +99,9 @@ def wall_thickness(mesh: Mesh, *, max_mm: float = 10.0, progress: Progress | Non
 
     From the centroid of every face a ray goes inward (against the outward face normal) to the first
     surface it meets; a vertex's thickness is the least of its faces'. Flat walls read exactly (a
-    0.3 mm plate reads 0.3 mm at every vertex). Values are capped at ``max_mm``; vertices of
-    degenerate faces only, or of none, read ``max_mm``.
+    0.3 mm plate reads 0.3 mm at every vertex). A ray that first meets a face sharing a vertex with
+    its own has only cut the corner of a sharp edge and does not count. Values are capped at
+    ``max_mm``; vertices with no counted ray (degenerate faces, or none) read ``max_mm``.
     """
     progress = progress or no_progress
     progress(0.0, "building the ray scene")
@@ -117,8 +118,11 @@ def _ray_start(mesh: Mesh) -> float:
 
 def _wall_thickness(mesh: Mesh, caster: RayCaster, max_mm: float, geometry) -> np.ndarray:
     centroid, normal, area = geometry
-    _, distance = caster.first_hits(centroid, -normal, _ray_start(mesh), max_mm)
-    distance[area <= 0] = max_mm
+    face, distance = caster.first_hits(centroid, -normal, _ray_start(mesh), max_mm)
+    # a ray that leaves through a face touching its own only crossed the corner of a sharp edge
+    hit = mesh.faces[np.where(face == MISS, 0, face)]
+    corner = (face != MISS) & (hit[:, :, None] == mesh.faces[:, None, :]).any(axis=(1, 2))
+    distance[corner | (area <= 0)] = max_mm
     thickness = np.full(len(mesh.vertices), float(max_mm))
     np.minimum.at(thickness, mesh.faces.ravel(), np.repeat(distance, 3))
     return thickness
