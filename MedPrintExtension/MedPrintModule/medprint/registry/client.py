@@ -8,7 +8,6 @@ reason. Logs name case IDs and statuses only, never payloads or tokens.
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 import time
@@ -21,6 +20,7 @@ import requests
 from ..errors import InputError
 from .config import RegistryConfig
 from .outbox import Entry, Outbox
+from .schema import CaseRecord
 
 log = logging.getLogger("medprint.registry")
 SUBMIT_PATH = "/api/v1/cases"
@@ -55,11 +55,8 @@ class RegistryClient:
 
 def stamp_site(payload: bytes, site: str) -> bytes:
     """The payload with ``site`` set (records queued before a registry was configured have none)."""
-    data = json.loads(payload)
-    if data.get("site") == site:
-        return payload
-    data["site"] = site
-    return json.dumps(data, sort_keys=True, separators=(",", ":")).encode()
+    record = CaseRecord.model_validate_json(payload)
+    return payload if record.site == site else record.model_copy(update={"site": site}).payload()
 
 
 @dataclass

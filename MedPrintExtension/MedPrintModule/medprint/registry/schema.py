@@ -186,8 +186,8 @@ class CaseRecord(_Section):
         return self
 
     def payload(self) -> bytes:
-        """The canonical JSON bytes sent to a registry (sorted keys, no spaces)."""
-        return json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":")).encode()
+        """The canonical JSON bytes sent to a registry (fields in schema order, no spaces)."""
+        return self.model_dump_json().encode()
 
 
 def json_schema() -> dict:

@@ -24,6 +24,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse
 from pydantic import ValidationError
+from starlette.routing import Route
 from sqlalchemy.exc import SQLAlchemyError
 
 from ... import __version__
@@ -38,6 +39,11 @@ from .limits import BodyLimit, RateLimiter
 log = logging.getLogger("medprint.registry.server")
 COOKIE = "medprint_token"
 _KEY = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+SUBMIT_RESPONSES = {201: "stored", 400: "missing or malformed Idempotency-Key", 401: "unknown or missing token",
+                    403: "admin token, or a record of another site", 409: "already stored (duplicate)",
+                    411: "Content-Length missing", 413: "body too large",
+                    422: "invalid record: field errors, refused CPT codes or suspected PHI (nothing stored)",
+                    429: "rate limit; see Retry-After"}
 
 
 @dataclass(frozen=True)
@@ -101,7 +107,6 @@ def create_app(settings: ServerSettings = ServerSettings()) -> FastAPI:
     def healthz():
         return {"ok": True}
 
-    @app.post("/api/v1/cases", status_code=201)
     async def submit(request: Request):
         token = token_of(request)
         known, who = tokens.cached(token) if token else (True, None)
@@ -136,6 +141,9 @@ def create_app(settings: ServerSettings = ServerSettings()) -> FastAPI:
         if stored.outcome == "key_conflict":
             return _error(422, "this Idempotency-Key was used for a different record")
         return JSONResponse({"status": stored.outcome, "case_id": stored.case_id}, 409)
+
+    # a plain route: the hot path skips FastAPI's parameter machinery (the body is validated above)
+    app.router.routes.append(Route("/api/v1/cases", submit, methods=["POST"]))
 
     @app.get("/api/v1/cases/{case_id}")
     def read_case(case_id: str, request: Request):
@@ -201,8 +209,14 @@ def create_app(settings: ServerSettings = ServerSettings()) -> FastAPI:
             components = schema.setdefault("components", {}).setdefault("schemas", {})
             components.update(record.pop("$defs", {}))
             components["CaseRecord"] = record
-            schema["paths"]["/api/v1/cases"]["post"]["requestBody"] = {
-                "required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CaseRecord"}}}}
+            schema["paths"]["/api/v1/cases"] = {"post": {
+                "summary": "Submit one case record", "parameters": [
+                    {"name": "Idempotency-Key", "in": "header", "required": True, "schema": {"type": "string"}}],
+                "security": [{"bearer": []}],
+                "requestBody": {"required": True, "content": {"application/json": {
+                    "schema": {"$ref": "#/components/schemas/CaseRecord"}}}},
+                "responses": {str(code): {"description": text} for code, text in SUBMIT_RESPONSES.items()}}}
+            schema["components"]["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer"}}
             app.openapi_schema = schema
         return app.openapi_schema
 
