@@ -22,6 +22,7 @@ from . import __version__
 from .errors import InputError
 from .mesh import Mesh, new_file_mode, write_stl
 from .progress import Progress, no_progress
+from .text_rows import format_rows
 
 FORMATS = ("stl", "obj", "ply", "3mf")
 #: part colours (sRGB 0-255): Slicer's bone colour and distinct ones for other parts
@@ -101,11 +102,11 @@ def _join(meshes: list[Mesh]) -> Mesh:
                 np.concatenate([m.faces + o for m, o in zip(meshes, offsets)]), meshes[0].space)
 
 
-def _lines(fmt: str, rows: np.ndarray) -> Iterable[bytes]:
-    """``fmt`` (one row, with a trailing newline) applied to every row of ``rows``, in blocks."""
+def _lines(template: str, rows: np.ndarray, decimals: Optional[int] = None) -> Iterable[bytes]:
+    """``template`` (one row, ``{}`` per number, a trailing newline) filled with every row of ``rows``
+    (integers, or fixed-point with ``decimals``), in blocks of bounded size."""
     for start in range(0, len(rows), _BATCH):
-        block = rows[start:start + _BATCH]
-        yield (fmt * len(block)).format(*block.ravel()).encode("ascii")
+        yield format_rows(template, rows[start:start + _BATCH], decimals)
 
 
 def _write_ascii_stl(mesh: Mesh, path: Path, space: str, name: str) -> None:
@@ -114,11 +115,10 @@ def _write_ascii_stl(mesh: Mesh, path: Path, space: str, name: str) -> None:
     length = np.linalg.norm(normal, axis=1, keepdims=True)
     normal = np.divide(normal, length, out=np.zeros_like(normal), where=length > 0)
     rows = np.concatenate([normal, tri.reshape(-1, 9)], axis=1)
-    facet = ("facet normal {:.6e} {:.6e} {:.6e}\n outer loop\n" + "  vertex {:.6f} {:.6f} {:.6f}\n" * 3
-             + " endloop\nendfacet\n")
+    facet = "facet normal {} {} {}\n outer loop\n" + "  vertex {} {} {}\n" * 3 + " endloop\nendfacet\n"
     with open(path, "wb") as f:
         f.write(f"solid {name} MedPrint {__version__} SPACE={space}\n".encode("ascii"))
-        for chunk in _lines(facet, rows):
+        for chunk in _lines(facet, rows, 6):
             f.write(chunk)
         f.write(f"endsolid {name}\n".encode("ascii"))
 
@@ -134,7 +134,7 @@ def _write_obj(parts: list[Part], path: Path, mtl_path: Path, space: str) -> Non
         f.write(f"# MedPrint {__version__} SPACE={space} units=mm\nmtllib {mtl_path.name}\n".encode("ascii"))
         for p in parts:
             f.write(f"o {p.name}\nusemtl {p.name}\n".encode("ascii"))
-            for chunk in _lines("v {:.6f} {:.6f} {:.6f}\n", p.mesh.vertices):
+            for chunk in _lines("v {} {} {}\n", p.mesh.vertices, 6):
                 f.write(chunk)
             for chunk in _lines("f {} {} {}\n", p.mesh.faces + offset):
                 f.write(chunk)
@@ -195,7 +195,7 @@ def _write_3mf(parts: list[Part], path: Path, space: str) -> None:
             for index, p in enumerate(parts):
                 f.write(f'<object id="{index + 2}" name={quoteattr(p.name)} type="model" pid="1" '
                         f'pindex="{index}">\n<mesh>\n<vertices>\n'.encode("utf-8"))
-                for chunk in _lines('<vertex x="{:.6f}" y="{:.6f}" z="{:.6f}"/>\n', p.mesh.vertices):
+                for chunk in _lines('<vertex x="{}" y="{}" z="{}"/>\n', p.mesh.vertices, 6):
                     f.write(chunk)
                 f.write(b"</vertices>\n<triangles>\n")
                 for chunk in _lines('<triangle v1="{}" v2="{}" v3="{}"/>\n', p.mesh.faces):
