@@ -161,6 +161,11 @@ def test_root_cmakelists_declares_the_extension():
                  "include(${Slicer_EXTENSION_GENERATE_CONFIG})", "include(${Slicer_EXTENSION_CPACK})"):
         assert line in text, line
     assert "slicerMacroBuildScriptedModule" in (MODULE_DIR / "CMakeLists.txt").read_text()
+    screenshots = re.search(r'set\(EXTENSION_SCREENSHOTURLS\s+"([^"]+)"', text).group(1).split()
+    icon = re.search(r'set\(EXTENSION_ICONURL\s+"([^"]+)"', text).group(1)
+    assert screenshots, "the extension index shows these pictures"
+    for url in [icon, *screenshots]:  # each URL names a file in this repository
+        assert (MODULE_DIR.parents[1] / url.split("/main/", 1)[1]).is_file(), url
 
 
 # ---------------------------------------------------------------- .ui and widget names
