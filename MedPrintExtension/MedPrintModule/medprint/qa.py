@@ -204,7 +204,7 @@ def check_mesh(mesh: Mesh, settings: QASettings = QASettings(),
     lap("self-intersections", 0.7)
     thickness = _wall_thickness(mesh, caster, settings.max_wall_mm, geometry)
     vertex_area = np.bincount(faces.ravel(), weights=np.repeat(area / 3.0, 3), minlength=len(mesh.vertices))
-    thin = vertex_regions(mesh, thickness < settings.printer.min_wall_mm, thickness, e.vertices, vertex_area)
+    thin = vertex_regions(mesh, thickness < settings.printer.min_wall_mm, e.vertices, thickness, vertex_area)
     lap("wall thickness", 0.95)
 
     lo = mesh.vertices.min(axis=0) if len(mesh.vertices) else np.zeros(3)
@@ -295,7 +295,7 @@ def _edge_regions(mesh: Mesh, e: Edges, mask: np.ndarray) -> list[Region]:
     """Regions of the vertices of the edges in ``mask``, joined along those edges."""
     selected = np.zeros(len(mesh.vertices), dtype=bool)
     selected[e.vertices[mask].ravel()] = True
-    return vertex_regions(mesh, selected, pairs=e.vertices[mask])
+    return vertex_regions(mesh, selected, e.vertices[mask])
 
 
 def _verdict(r: QAReport, settings: QASettings) -> tuple[str, list[str], list[str]]:

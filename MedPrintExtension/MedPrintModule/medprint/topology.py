@@ -116,15 +116,13 @@ class Region:
                 "max_mm": list(self.max_mm), "value": self.value, "area_mm2": self.area_mm2}
 
 
-def vertex_regions(mesh: Mesh, selected: np.ndarray, values: np.ndarray | None = None,
-                   pairs: np.ndarray | None = None, areas: np.ndarray | None = None) -> list[Region]:
-    """Group the ``selected`` vertices (bool mask) into regions joined by ``pairs`` (default the mesh's
-    edges), largest first, counted in vertices; ``value`` is the minimum of ``values`` per region,
-    ``area_mm2`` the sum of ``areas`` (per vertex, mm²)."""
+def vertex_regions(mesh: Mesh, selected: np.ndarray, pairs: np.ndarray, values: np.ndarray | None = None,
+                   areas: np.ndarray | None = None) -> list[Region]:
+    """Group the ``selected`` vertices (bool mask) into regions joined by ``pairs`` (k, 2) of vertex
+    indices (edges), largest first, counted in vertices; ``value`` is the minimum of ``values`` per
+    region, ``area_mm2`` the sum of ``areas`` (per vertex, mm²)."""
     if not selected.any():
         return []
-    if pairs is None:
-        pairs = edges(mesh).vertices
     pairs = pairs[selected[pairs[:, 0]] & selected[pairs[:, 1]]]
     _, label = vertex_components(len(mesh.vertices), pairs)
     index = np.flatnonzero(selected)
