@@ -1,5 +1,9 @@
 """Slicer adapters for MedPrint: MRML nodes <-> core types, and first-use installs.
 
+``volume_node`` (scalar volume <-> ``Volume``), ``segmentation_node`` (segment <-> mask, closed surface),
+``model_node`` (model <-> ``Mesh``), ``markups_plan`` (markups <-> guide plan), ``case_node`` (the
+parameter node <-> the case folder), ``dependencies`` (packages Slicer lacks, installed with consent).
+
 Everything here is Slicer-side and thin: it converts a node into a ``medprint`` type (or back) and
 nothing else. The functions use only MRML classes and VTK (no ``slicer.app``, no Qt), so they run
 both inside Slicer and on PyPI ``slicer-core``, where the tests exercise them.
