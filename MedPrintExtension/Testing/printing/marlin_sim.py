@@ -5,10 +5,12 @@ Number is not Last Line Number+1``, then ``Resend: <last+1>`` and ``ok``), answe
 line, reports temperatures for M105 and while waiting for heat (M109/M190, broken by M108),
 sends ``echo:busy: processing`` during homing, and can inject damaged lines, spontaneous resend
 requests, a disconnect, a halt (``Error:Printer halted`` + ``!!``) or silence. On exit it writes
-the commands it accepted, in order, and its final state (heater targets, counters) as JSON.
+the commands it accepted, in order, and its final state (heater targets, counters, seconds from
+its first byte to its last) as JSON. With ``--replies`` it reads PORT to its end (a pre-written
+file) and writes its answers elsewhere: the benchmark's ideal.
 
     python marlin_sim.py PORT [--corrupt P] [--resend P] [--seed S] [--busy S] [--record FILE]
-                              [--disconnect-after N] [--halt-after N] [--silent-after N]
+                              [--disconnect-after N] [--halt-after N] [--silent-after N] [--replies FILE]
 """
 
 from __future__ import annotations
@@ -30,8 +32,9 @@ _PARAM_S = re.compile(rb"S(-?[\d.]+)")
 
 
 class Sim:
-    def __init__(self, fd: int, args):
-        self.fd, self.args = fd, args
+    def __init__(self, fd: int, args, out_fd: int):
+        self.fd, self.out_fd, self.args = fd, out_fd, args
+        self.first_byte = self.done_at = 0.0  # perf_counter seconds: first byte read, last batch answered
         self.rng = random.Random(args.seed)
         self.last = 0
         self.accepted: list[bytes] = []
@@ -40,29 +43,45 @@ class Sim:
         self.target = {"T": 0.0, "B": 0.0}
         self.buffer = b""
         self.silent = False
-        self.out: list[bytes] = []
+        self.out: list[bytes] = []  # replies of the current batch
+        self.pending = b""          # replies the port has not taken yet
 
     # --- I/O ---------------------------------------------------------------------------------
     def send(self, text: bytes) -> None:
         self.out.append(text)
 
     def flush(self) -> None:
+        """Queue what was sent and write what the port takes now; a UART never blocks on sending,
+        so neither does the simulator (a blocking write here could deadlock it with socat)."""
         if self.out and not self.silent:
-            data = b"".join(self.out)
-            while data:
-                data = data[os.write(self.fd, data):]
+            self.pending += b"".join(self.out)
         self.out.clear()
+        self._write()
+
+    def _write(self) -> None:
+        if self.pending:
+            try:
+                self.pending = self.pending[os.write(self.out_fd, self.pending):]
+            except BlockingIOError:
+                pass
 
     def read(self, timeout: float) -> bool:
-        ready, _, _ = select.select([self.fd], [], [], timeout)
+        """Wait up to ``timeout`` for input (writing queued output meanwhile); False at end of input."""
+        writing = [self.out_fd] if self.pending else []
+        ready, writable, _ = select.select([self.fd], writing, [], timeout)
+        if writable:
+            self._write()
         if not ready:
             return True
         try:
             data = os.read(self.fd, 65536)
+        except BlockingIOError:
+            return True
         except OSError:
             return False
         if not data:
             return False
+        self.first_byte = self.first_byte or time.perf_counter()
         self.buffer += data
         return True
 
@@ -170,6 +189,7 @@ class Sim:
                     continue
                 self.handle(line)
             self.flush()
+            self.done_at = time.perf_counter()
 
     def save(self) -> None:
         if self.args.record:
@@ -177,7 +197,7 @@ class Sim:
                 f.write(b"\n".join(self.accepted) + (b"\n" if self.accepted else b""))
             with open(self.args.record + ".json", "w") as f:
                 json.dump({"targets": self.target, "temperatures": self.temp, "last_line": self.last,
-                           **self.counts}, f)
+                           "seconds": self.done_at - self.first_byte, **self.counts}, f)
 
 
 def main(argv=None) -> int:
@@ -192,9 +212,12 @@ def main(argv=None) -> int:
     ap.add_argument("--disconnect-after", type=int, default=-1)
     ap.add_argument("--halt-after", type=int, default=-1)
     ap.add_argument("--silent-after", type=int, default=-1)
+    ap.add_argument("--replies", default="", help="write replies here instead of to PORT (PORT may be a file)")
     args = ap.parse_args(argv)
-    fd = os.open(args.port, os.O_RDWR | os.O_NOCTTY)
-    sim = Sim(fd, args)
+    fd = os.open(args.port, (os.O_RDONLY if args.replies else os.O_RDWR) | os.O_NOCTTY)
+    out_fd = os.open(args.replies, os.O_WRONLY) if args.replies else fd
+    os.set_blocking(out_fd, False)
+    sim = Sim(fd, args, out_fd)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         sim.run()

@@ -13,7 +13,10 @@ heaters off. ``M105`` is sent every ``poll_s`` for temperatures.
 
 from __future__ import annotations
 
+import io
+import os
 import re
+import select
 import threading
 import time
 from dataclasses import dataclass, field
@@ -71,7 +74,8 @@ class MarlinStreamer:
         self.connect_timeout_s = connect_timeout_s
         self.serial = None
         self.temperatures: dict = {}
-        self._buffer = b""
+        self._buffer = b""  # received, not yet a whole line
+        self._out = b""     # queued for the printer, not yet taken by the port
         self._paused = threading.Event()
         self._cancel = threading.Event()
 
@@ -82,6 +86,7 @@ class MarlinStreamer:
 
         try:
             self.serial = serial.serial_for_url(self.port_name, self.baudrate, timeout=0.05, write_timeout=5)
+            self._buffer = self._out = b""
         except (serial.SerialException, OSError, ValueError) as exc:
             raise PrinterError(f"Cannot open the printer's serial port {self.port_name}.",
                                hint="check the cable and the port name, and that no other program uses it",
@@ -108,21 +113,38 @@ class MarlinStreamer:
             self.serial = None
 
     def _write(self, data: bytes) -> None:
-        import serial
-
-        try:
-            self.serial.write(data)
-        except (serial.SerialException, OSError) as exc:
-            raise PrinterError(f"The serial connection to the printer on {self.port_name} was lost.",
-                               hint="check the USB cable; the job has stopped", detail=str(exc)) from None
+        """Queue ``data``; :meth:`_read_lines` sends it as fast as the port takes it."""
+        self._out += data
 
     def _read_lines(self) -> list[str]:
-        """Complete lines received so far (waits up to the port timeout for the first byte)."""
+        """Send what the port takes of the queued output and return the complete lines received,
+        waiting up to 50 ms for either. Writes never block: a printer busy answering us would
+        otherwise stop reading while we wait to write (a deadlock)."""
         import serial
 
         try:
-            data = self.serial.read(max(1, self.serial.in_waiting))
-        except (serial.SerialException, OSError, TypeError) as exc:
+            fd = self.serial.fileno()
+        except (AttributeError, serial.SerialException, io.UnsupportedOperation):
+            fd = None  # pyserial URL handlers (loop://, socket://): plain blocking calls
+        try:
+            if fd is None:
+                if self._out:
+                    self.serial.write(self._out)
+                    self._out = b""
+                data = self.serial.read(max(1, self.serial.in_waiting))
+            else:  # pyserial opens POSIX ports non-blocking
+                readable, writable, _ = select.select([fd], [fd] if self._out else [], [], 0.05)
+                if writable:
+                    try:
+                        self._out = self._out[os.write(fd, self._out):]
+                    except BlockingIOError:
+                        pass
+                data = b""
+                if readable:
+                    data = os.read(fd, 65536)
+                    if not data:
+                        raise OSError("the port reports input but returns none (device gone)")
+        except (serial.SerialException, OSError) as exc:
             raise PrinterError(f"The serial connection to the printer on {self.port_name} was lost.",
                                hint="check the USB cable; the job has stopped", detail=str(exc)) from None
         if not data:
@@ -213,7 +235,7 @@ class MarlinStreamer:
                     send_from = number
                 elif line.startswith("!!") or (line.startswith("Error") and not any(
                         t in line.lower() for t in _TRANSMISSION)):
-                    self._fail_safe(history, next_number)
+                    self._fail_safe(next_number)
                     raise PrinterError(f"The printer reported an error and stopped: {line.lstrip('!').strip()}.",
                                        hint="check the printer before printing again")
                 elif line.startswith("start"):
@@ -235,10 +257,12 @@ class MarlinStreamer:
         for name, actual, target in _TEMP.findall(line):
             self.temperatures[_HEATER_NAMES.get(name, name)] = (float(actual), float(target))
 
-    def _fail_safe(self, history: dict, next_number: int) -> None:
+    def _fail_safe(self, next_number: int) -> None:
         """Best effort after a fatal error: ask for heaters off (a halted Marlin has done so)."""
+        self._write(b"".join(numbered(next_number + i, c) for i, c in enumerate(SAFE_STOP[:2])))
         try:
-            self._write(b"".join(numbered(next_number + i, c) for i, c in enumerate(SAFE_STOP[:2])))
+            for _ in range(4):
+                self._read_lines()
         except PrinterError:
             pass
 
