@@ -94,15 +94,18 @@ def repair_mesh(mesh: Mesh, settings: RepairSettings = RepairSettings(),
     mesh = Mesh(mesh.vertices, faces[~degenerate & ~duplicate], mesh.space)
     lap("faces", 0.1)
 
-    mesh, actions["tiny_shells_removed"] = _drop_debris(mesh, settings.tiny_shell_mm3)
     e = edges(mesh)
+    count, shell = shells(mesh, e)
+    mesh, actions["tiny_shells_removed"] = _drop_debris(mesh, settings.tiny_shell_mm3, (count, shell))
+    if actions["tiny_shells_removed"]:
+        e = edges(mesh)
+        count, shell = shells(mesh, e)
     lap("debris", 0.2)
 
-    flips = _consistent_winding(mesh, e)
+    flips = _consistent_winding(mesh, e)  # flipping faces keeps the edges and their use counts
     actions["faces_flipped"] = int(flips.sum())
     faces = mesh.faces.copy()
     faces[flips] = faces[flips][:, ::-1]
-    count, shell = shells(mesh, e)
     volume = shell_volumes(Mesh(mesh.vertices, faces), shell, count)
     inverted, _ = odd_shells(Mesh(mesh.vertices, faces), shell, volume, 0.0)
     actions["shells_turned_outward"] = len(inverted)
@@ -111,7 +114,9 @@ def repair_mesh(mesh: Mesh, settings: RepairSettings = RepairSettings(),
     mesh = Mesh(mesh.vertices, faces, mesh.space)
     lap("winding", 0.3)
 
-    mesh, patch, filled = _fill_holes(mesh, edges(mesh), settings.max_hole_mm)
+    if flips.any() or turn.any():  # the edges are the same, but which face side runs along each is not
+        e = edges(mesh)
+    mesh, patch, filled = _fill_holes(mesh, e, settings.max_hole_mm)
     actions["holes_filled"] = filled
     actions["patch_area_mm2"] = round(float(face_geometry(Mesh(mesh.vertices, mesh.faces[patch]))[2].sum()), 3)
     lap("holes", 0.5)
@@ -119,7 +124,7 @@ def repair_mesh(mesh: Mesh, settings: RepairSettings = RepairSettings(),
     if checked is not None and checked.self_intersecting_faces == 0 and not filled:
         distance, resolved = 0.0, {"shells_united": 0, "shells_remeshed": 0, "self_crossings_refilled": 0}
     else:
-        mesh, distance, resolved = _resolve_intersections(mesh, patch)
+        mesh, distance, resolved = _resolve_intersections(mesh, patch, None if filled else e)
     actions.update(resolved)
     if resolved["shells_united"] or resolved["shells_remeshed"]:  # pieces a clean-up may leave behind
         mesh, dropped = _drop_debris(mesh, settings.tiny_shell_mm3)
@@ -135,9 +140,10 @@ def repair_mesh(mesh: Mesh, settings: RepairSettings = RepairSettings(),
     return result
 
 
-def _drop_debris(mesh: Mesh, tiny_mm3: float) -> tuple[Mesh, int]:
-    """The mesh without shells enclosing less than ``tiny_mm3`` (either sign), and how many went."""
-    count, shell = shells(mesh, edges(mesh))
+def _drop_debris(mesh: Mesh, tiny_mm3: float, pieces: Optional[tuple[int, np.ndarray]] = None) -> tuple[Mesh, int]:
+    """The mesh without shells enclosing less than ``tiny_mm3`` (either sign), and how many went;
+    ``pieces`` is its :func:`shells` when known."""
+    count, shell = pieces or shells(mesh, edges(mesh))
     _, tiny = odd_shells(mesh, shell, shell_volumes(mesh, shell, count), tiny_mm3)
     if len(tiny) == 0:
         return mesh, 0
@@ -207,11 +213,11 @@ def _fill_holes(mesh: Mesh, e: Edges, max_hole_mm: float) -> tuple[Mesh, np.ndar
     return Mesh(np.concatenate([mesh.vertices, centres]), faces, mesh.space), mask, len(fill)
 
 
-def _resolve_intersections(mesh: Mesh, patch: np.ndarray) -> tuple[Mesh, float, dict]:
+def _resolve_intersections(mesh: Mesh, patch: np.ndarray, e: Optional[Edges] = None) -> tuple[Mesh, float, dict]:
     """Shells crossing each other are united (manifold3d); a shell crossing itself is refilled where
     it crosses, or cleaned by pymeshfix. Returns the mesh, the Hausdorff distance (mm) over the changed shells, counts."""
     done = {"shells_united": 0, "shells_remeshed": 0, "self_crossings_refilled": 0}
-    e = edges(mesh)
+    e = e or edges(mesh)
     caster = RayCaster(mesh)
     crossing = self_intersecting_faces(mesh, e, caster)
     if len(crossing) == 0:

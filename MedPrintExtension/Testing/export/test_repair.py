@@ -107,3 +107,15 @@ def test_a_qa_report_saves_repeated_checks(ball):
     result = repair_mesh(holed, checked=qa(holed))
     assert result.actions["holes_filled"] == 1
     _printable(result.mesh)
+
+
+def test_flipped_faces_and_a_hole_together(ball):
+    faces = ball.faces.copy()
+    centroids = ball.vertices[faces].mean(axis=1)
+    top = centroids[:, 2] > 9.5
+    faces[top] = faces[top][:, ::-1]
+    holed = Mesh(ball.vertices, faces[np.linalg.norm(centroids - [10, 0, 0], axis=1) >= 2.5])
+    result = repair_mesh(holed)
+    assert result.actions["holes_filled"] == 1 and result.actions["faces_flipped"] > 0
+    _printable(result.mesh)
+    assert result.mesh.volume_mm3() == pytest.approx(ball.volume_mm3(), rel=0.002)
