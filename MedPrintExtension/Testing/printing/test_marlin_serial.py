@@ -55,6 +55,26 @@ def test_every_line_once_in_order_despite_damaged_lines(rig, window):
     assert stats.polls >= 1 and r.accepted().count("M105") == stats.polls
 
 
+def test_large_window_with_errors_does_not_deadlock(rig):
+    # 1000 lines in flight and long error replies fill both directions of the ptys at once
+    r = rig("--corrupt", "0.005", "--seed", "3")
+    job = moves(3000)
+    streamer = MarlinStreamer(r.host, window=1000, timeout_s=5)
+    streamer.open()
+    stats = streamer.stream(job)
+    streamer.close()
+    r.stop()
+    assert stats.resends >= 5 and r.accepted() == job
+
+
+def test_idle_status_asks_for_temperatures(rig):
+    r = rig()
+    printer = connect(PrinterConfig("usb", "serial", r.host))
+    status = printer.status()
+    printer.close()
+    assert status.state == "idle" and status.temperatures == {"tool0": (21.3, 0.0), "bed": (21.3, 0.0)}
+
+
 def test_wait_for_heat_and_temperature_reports(rig):
     r = rig("--heat-rate", "150")
     streamer = MarlinStreamer(r.host, poll_s=0.1)
@@ -167,3 +187,14 @@ def test_no_printer_on_the_port(tmp_path):
     finally:
         socat.terminate()
         socat.wait()
+
+
+def test_disconnect_while_followed_reports_the_lost_connection(rig):
+    r = rig("--disconnect-after", "300")
+    printer = MarlinPrinter("usb", r.host)
+    job = r.record.parent / "job.gcode"
+    job.write_text("\n".join(moves(3000)) + "\n")
+    printer.upload(job, start=True)
+    with pytest.raises(PrinterError, match="was lost"):
+        follow(printer, poll_s=0.05, timeout_s=20)
+    printer.close()

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from medprint.printing.octoprint import OctoPrintPrinter
-from medprint.printing.printer import CANCELLED, FINISHED, PRINTING, PrinterError, follow
+from medprint.printing.printer import CANCELLED, FINISHED, PAUSED, PRINTING, PrinterError, follow
 from medprint.printing.profiles import material_profile, printer_profile
 from medprint.printing.slicing import SliceSettings, slice_parts
 from print_servers import API_KEY, free_port, moves_gcode, start_octoprint
@@ -34,7 +34,7 @@ def test_sliced_job_printed_to_completion(octoprint, box_stl, tmp_path):
     assert stored == sliced.output.read_bytes()
 
 
-def test_cancel_mid_print(octoprint, tmp_path):
+def test_pause_resume_and_cancel_mid_print(octoprint, tmp_path):
     printer = OctoPrintPrinter("virtual", octoprint.url, API_KEY)
     remote = printer.upload(moves_gcode(tmp_path / "long.gcode", 4000), start=False)
     printer.start(remote)
@@ -42,7 +42,17 @@ def test_cancel_mid_print(octoprint, tmp_path):
     while printer.status().state != PRINTING:
         assert time.monotonic() - begin < 20
         time.sleep(0.1)
-    time.sleep(1.0)
+    printer.pause()
+    begin = time.monotonic()
+    while printer.status().state != PAUSED:
+        assert time.monotonic() - begin < 10
+        time.sleep(0.1)
+    paused_at = printer.status().progress_pct
+    time.sleep(0.5)
+    assert printer.status().progress_pct == paused_at
+    printer.resume()
+    time.sleep(0.5)
+    assert printer.status().state == PRINTING and printer.status().progress_pct > paused_at
     printer.cancel()
     final = follow(printer, poll_s=0.2, timeout_s=30)
     assert final.state == CANCELLED and 0 < final.progress_pct < 100

@@ -74,6 +74,7 @@ class MarlinStreamer:
         self.connect_timeout_s = connect_timeout_s
         self.serial = None
         self.temperatures: dict = {}
+        self._last_line = 0
         self._buffer = b""  # received, not yet a whole line
         self._out = b""     # queued for the printer, not yet taken by the port
         self._paused = threading.Event()
@@ -87,6 +88,7 @@ class MarlinStreamer:
         try:
             self.serial = serial.serial_for_url(self.port_name, self.baudrate, timeout=0.05, write_timeout=5)
             self._buffer = self._out = b""
+            self._last_line = 0  # the printer's line counter, reset by M110 N0 below
         except (serial.SerialException, OSError, ValueError) as exc:
             raise PrinterError(f"Cannot open the printer's serial port {self.port_name}.",
                                hint="check the cable and the port name, and that no other program uses it",
@@ -173,8 +175,8 @@ class MarlinStreamer:
         stats = StreamStats()
         history: dict[int, bytes] = {}
         job_iter: Iterator[str] = iter(job)
-        next_number = 1      # number the next new line gets
-        send_from = 1        # next line to transmit (below next_number while resending)
+        next_number = self._last_line + 1  # number the next new line gets (jobs continue the count)
+        send_from = next_number            # next line to transmit (below next_number while resending)
         in_flight = 0
         repeat_line, repeats_left = 0, 0
         exhausted = False
@@ -249,6 +251,7 @@ class MarlinStreamer:
                                    hint="check the printer and the USB cable; the job has stopped")
             if total and safe_stop is None:
                 progress(min(stats.job_lines - in_flight, total) / total, f"line {stats.job_lines} of {total}")
+        self._last_line = next_number - 1
         stats.seconds = time.monotonic() - begin
         stats.temperatures = dict(self.temperatures)
         return stats
@@ -294,6 +297,7 @@ class MarlinPrinter:
         job = self._jobs[remote_name]
         self._state, self._job, self._error, self._total = PRINTING, remote_name, "", len(job)
         self.streamer._cancel.clear()
+        self.streamer.resume()
         self._thread = threading.Thread(target=self._run, args=(job,), daemon=True, name=f"marlin-{self.name}")
         self._thread.start()
 
@@ -303,11 +307,18 @@ class MarlinPrinter:
             self._state = CANCELLED if self.streamer._cancel.is_set() else FINISHED
         except PrinterError as err:
             self._state, self._error = ERROR, str(err)
+            self.streamer.close()  # the line count is unknown now: the next job reconnects and resets it
         finally:
             if self._state == FINISHED:
                 self._done = 1.0
 
     def status(self) -> PrinterStatus:
+        """The job's state; with no job running, the printer is asked for its temperatures (M105)
+        (not after an error: that status stands until the next job)."""
+        if self._state != ERROR and (self._thread is None or not self._thread.is_alive()):
+            if self.streamer.serial is None:
+                self.streamer.open()
+            self.streamer.stream(["M105"])
         state = PAUSED if self._state == PRINTING and self.streamer._paused.is_set() else self._state
         return PrinterStatus(state, round(100 * self._done, 1), dict(self.streamer.temperatures), None,
                              self._job, self._error)
