@@ -43,7 +43,8 @@ def _meshes(input: Path):
         except Exception as exc:
             raise InputError(f"'{input.name}' is not a readable mesh file.", detail=str(exc)) from exc
         return [(input.stem, Mesh.from_trimesh(tm))], None
-    raise InputError(f"'{input.name}' is not a mesh MedPrint reads.", hint="give an .stl, .obj or .ply file or a case folder")
+    raise InputError(f"'{input.name}' is not a mesh MedPrint reads.",
+                     hint="give an .stl, .obj or .ply file or a case folder")
 
 
 def _fail(err: MedPrintError) -> None:

@@ -215,7 +215,8 @@ def _fill_holes(mesh: Mesh, e: Edges, max_hole_mm: float) -> tuple[Mesh, np.ndar
 
 def _resolve_intersections(mesh: Mesh, patch: np.ndarray, e: Optional[Edges] = None) -> tuple[Mesh, float, dict]:
     """Shells crossing each other are united (manifold3d); a shell crossing itself is refilled where
-    it crosses, or cleaned by pymeshfix. Returns the mesh, the Hausdorff distance (mm) over the changed shells, counts."""
+    it crosses, or cleaned by pymeshfix. Returns the mesh, the Hausdorff distance (mm) over the changed
+    shells, and counts; ``e`` is the mesh's :func:`edges` when known."""
     done = {"shells_united": 0, "shells_remeshed": 0, "self_crossings_refilled": 0}
     e = e or edges(mesh)
     caster = RayCaster(mesh)
