@@ -39,17 +39,13 @@ def render_part(report: QAReport, path: str | Path) -> Path:
     from vtkmodules.util.numpy_support import numpy_to_vtk
     from vtkmodules.vtkIOImage import vtkPNGWriter
     from vtkmodules.vtkRenderingCore import vtkActor, vtkPolyDataMapper, vtkRenderer, vtkWindowToImageFilter
-    from vtkmodules.vtkFiltersCore import vtkPolyDataNormals
 
     polydata = report.mesh.to_polydata()
     colors = numpy_to_vtk(thickness_colors(report.thickness_mm, report.wall_limit_mm), deep=True)
     colors.SetName("wall thickness colour")
     polydata.GetPointData().SetScalars(colors)
-    normals = vtkPolyDataNormals()
-    normals.SetInputData(polydata)
-    normals.SplittingOff()
-    mapper = vtkPolyDataMapper()
-    mapper.SetInputConnection(normals.GetOutputPort())
+    mapper = vtkPolyDataMapper()  # no normals given: facets are shaded flat, fine at this density
+    mapper.SetInputData(polydata)
     mapper.SetColorModeToDirectScalars()
     window.SetSize(VIEW_PIXELS[0] * len(VIEWS), VIEW_PIXELS[1])
     center = report.mesh.vertices.mean(axis=0)
