@@ -17,16 +17,19 @@ from vtkmodules.vtkCommonDataModel import vtkPolyData
 from medprint.coords import flip_matrix
 from medprint.errors import InputError
 from medprint.mesh import Mesh
+from medprint.segment import bounding_box
 
 from . import node_to_world_matrix, numpy_to_matrix, transformed_mesh
 
 
-def _oriented_image(mask: np.ndarray, image_to_node_ras: np.ndarray):
-    """A uint8 ``vtkOrientedImageData`` of ``mask[k, j, i]`` placed by ``image_to_node_ras``."""
+def _oriented_image(mask: np.ndarray, image_to_node_ras: np.ndarray, start_ijk=(0, 0, 0)):
+    """A uint8 ``vtkOrientedImageData`` of ``mask[k, j, i]`` placed by ``image_to_node_ras``, its first
+    voxel at index ``start_ijk`` of that grid (an extent, as Slicer keeps a segment's bounding box)."""
     mask = np.ascontiguousarray(mask, dtype=np.uint8)
     nk, nj, ni = mask.shape
+    i0, j0, k0 = (int(v) for v in start_ijk)
     image = slicer.vtkOrientedImageData()
-    image.SetDimensions(ni, nj, nk)
+    image.SetExtent(i0, i0 + ni - 1, j0, j0 + nj - 1, k0, k0 + nk - 1)
     image.AllocateScalars(VTK_UNSIGNED_CHAR, 1)
     numpy_support.vtk_to_numpy(image.GetPointData().GetScalars())[:] = mask.ravel()
     image.SetImageToWorldMatrix(numpy_to_matrix(image_to_node_ras))
@@ -50,10 +53,11 @@ def set_segment_from_mask(segmentation_node, mask: np.ndarray, ijk_to_lps: np.nd
     """
     _check(segmentation_node)
     mask = np.asarray(mask)
-    if mask.ndim != 3 or not mask.any():
+    box = bounding_box(mask) if mask.ndim == 3 else None
+    if box is None:
         raise InputError("The segment would be empty.", hint="check the threshold range")
     image_to_node = np.linalg.inv(node_to_world_matrix(segmentation_node)) @ flip_matrix(ijk_to_lps)
-    image = _oriented_image(mask, image_to_node)
+    image = _oriented_image(mask[box], image_to_node, (box[2].start, box[1].start, box[0].start))  # its box only
     segmentation = segmentation_node.GetSegmentation()
     if segment_id and segmentation.GetSegment(segment_id) is not None:
         logic = slicer.vtkSlicerSegmentationsModuleLogic
@@ -83,7 +87,9 @@ def mask_from_segment(segmentation_node, segment_id: str, ijk_to_lps: np.ndarray
         transform = vtkTransform()
         transform.SetMatrix(numpy_to_matrix(world))
         slicer.vtkOrientedImageDataResample.TransformOrientedImage(labelmap, transform)
-    reference = _oriented_image(np.zeros(tuple(shape_kji), dtype=np.uint8), flip_matrix(ijk_to_lps))
+    reference = slicer.vtkOrientedImageData()  # the grid only: the resampler reads no voxels of it
+    reference.SetExtent(0, shape_kji[2] - 1, 0, shape_kji[1] - 1, 0, shape_kji[0] - 1)
+    reference.SetImageToWorldMatrix(numpy_to_matrix(flip_matrix(ijk_to_lps)))
     resampled = slicer.vtkOrientedImageData()
     if labelmap.GetPointData().GetScalars() is None or labelmap.IsEmpty():
         return np.zeros(tuple(shape_kji), dtype=bool)
@@ -93,6 +99,8 @@ def mask_from_segment(segmentation_node, segment_id: str, ijk_to_lps: np.ndarray
     extent = resampled.GetExtent()
     dims = [extent[1] - extent[0] + 1, extent[3] - extent[2] + 1, extent[5] - extent[4] + 1]
     array = numpy_support.vtk_to_numpy(scalars).reshape(dims[::-1]) > 0
+    if tuple(extent) == reference.GetExtent():
+        return array
     mask = np.zeros(tuple(shape_kji), dtype=bool)  # place the resampled extent inside the grid
     lo = [max(extent[2 * a], 0) for a in range(3)]
     hi = [min(extent[2 * a + 1] + 1, shape_kji[2 - a]) for a in range(3)]
