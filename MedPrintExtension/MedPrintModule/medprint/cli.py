@@ -168,6 +168,13 @@ def demo(
 
 # The other steps' commands live beside their cores (lazy heavy imports inside the commands) and are
 # registered here, one line each.
+app.command("qa")(__import__("medprint.export_cli", fromlist=["qa"]).qa)
+app.command("repair")(__import__("medprint.export_cli", fromlist=["repair"]).repair)
+app.command("export")(__import__("medprint.export_cli", fromlist=["export"]).export)
+app.command("print")(__import__("medprint.printing.cli", fromlist=["cli"]).print_command)
+app.add_typer(__import__("medprint.printing.cli", fromlist=["cli"]).printers_app, name="printers")
+app.add_typer(__import__("medprint.registry.cli", fromlist=["app"]).app, name="registry")
+app.command("guide")(__import__("medprint.guide.cli", fromlist=["cli"]).guide_command)
 
 
 @app.callback()

@@ -33,16 +33,16 @@ from .volume import Volume, load_volume
 #: The workflow's steps in order, and why a step cannot run yet.
 STEPS = ("segment", "model", "guide", "export", "print", "register")
 UNAVAILABLE = {
-    "guide": "surgical guide design is not built yet (issue 5)",
-    "export": "mesh QA, repair and 3MF/OBJ/PLY export are not built yet (issue 4)",
-    "print": "slicing and printer connections are not built yet (issue 6)",
-    "register": "the registry form and client are not built yet (issue 7)",
 }
 #: The steps after the model, in order: step -> "module:function". Each function takes
 #: ``(case, progress)``, runs the step on the case folder (reading what earlier steps wrote), records
 #: its figures in ``case.results[step]``, sets ``case.steps[step]`` ("done" or "skipped"), saves the
 #: case and returns a one-line summary. Imported lazily, so heavy dependencies load only when used.
 STEP_RUNNERS: dict[str, str] = {
+    "guide": "medprint.guide.step:run_guide_step",
+    "export": "medprint.export_step:run_export_step",
+    "print": "medprint.printing.step:run_print_step",
+    "register": "medprint.registry.step:run_register",
 }
 _LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 

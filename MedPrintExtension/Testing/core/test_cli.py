@@ -78,7 +78,9 @@ def test_demo_models_the_built_in_real_ct_into_a_case_folder(tmp_path):
     result = runner.invoke(app, ["demo", "--out", str(case_dir)])
     assert result.exit_code == 0, result.output
     case = open_case(case_dir)
-    assert case.steps["model"] == "done" and case.steps["print"] == "unavailable"
+    # every step ran: the later ones either did their work or said why not (no printer, no registry)
+    assert case.steps["model"] == "done" and set(case.steps.values()) <= {"done", "skipped"}
+    assert set(case.results) >= {"model", "guide", "export", "print", "register"}
     model = case.results["model"]
     assert list(model["seconds"]) == ["load", "segment", "surface", "write"]
     stl = case_dir / model["file"]
