@@ -1,13 +1,16 @@
-"""The "register" workflow step: on the demo CT with no registry (no network at all), with an
-unreachable registry (bounded time), and on a phantom DICOM series sent to the real server with no
-patient name, ID, UID or date in the payload, the outbox, the logs or the stored rows."""
+"""The "register" workflow step: on a phantom series (a stand-in patient) with no registry (no
+network at all) and with an unreachable one (bounded time); on the built-in demo CT (kept in the
+case folder, never sent); guide and print results mapped to two coded records; and sent to the real
+server with no patient name, ID, UID or date in the payload, the outbox, the logs or the rows."""
 
 from __future__ import annotations
 
 import json
 import logging
+import shutil
 import socket
 import time
+from pathlib import Path
 
 import pydicom
 import pytest
@@ -36,21 +39,44 @@ def user_dirs(tmp_path, monkeypatch):
 
 
 @pytest.fixture(scope="module")
-def demo_case(tmp_path_factory):
-    case = create_case(tmp_path_factory.mktemp("case"), "demo")
-    run_case(case, DEMO_CT)
-    return case.folder
+def modelled(tmp_path_factory):
+    """Case folders modelled once: the built-in demo CT, and a phantom series (a stand-in patient)."""
+    root = tmp_path_factory.mktemp("cases")
+    demo = create_case(root / "demo", "demo")
+    run_case(demo, DEMO_CT)
+    demo_phantom(root / "dicom")
+    patient = create_case(root / "patient", "patient")
+    run_case(patient, root / "dicom")
+    return {"demo": demo.folder, "patient": patient.folder}
 
 
-def test_without_registry_the_record_is_queued_and_nothing_touches_the_network(demo_case, user_dirs, monkeypatch):
-    connections = []
+@pytest.fixture
+def patient_case(modelled, tmp_path):
+    return Path(shutil.copytree(modelled["patient"], tmp_path / "patient"))
+
+
+@pytest.fixture
+def connections(monkeypatch):
+    """Every socket connection attempted during the test (the attempts still happen)."""
+    attempts = []
     real_connect = socket.socket.connect
-    monkeypatch.setattr(socket.socket, "connect", lambda self, addr: (connections.append(addr), real_connect(self, addr)))
-    case = open_case(demo_case)
+    monkeypatch.setattr(socket.socket, "connect", lambda self, addr: (attempts.append(addr), real_connect(self, addr)))
+    return attempts
+
+
+def configure_registry(monkeypatch, url: str, site: str = "site-x", token: str = "mps_secret-token-value"):
+    monkeypatch.setenv("MEDPRINT_REGISTRY_URL", url)
+    monkeypatch.setenv("MEDPRINT_REGISTRY_SITE", site)
+    monkeypatch.setenv("MEDPRINT_REGISTRY_TOKEN", token)
+
+
+def test_without_registry_the_record_is_queued_and_nothing_touches_the_network(patient_case, user_dirs,
+                                                                              connections):
+    case = open_case(patient_case)
     summary = run_register(case, lambda f, m: None)
     assert connections == []
     assert summary == "0559T x1 queued (no registry configured)"
-    (result,) = open_case(demo_case).results["register"]["records"]
+    (result,) = open_case(patient_case).results["register"]["records"]
     assert result["object_type"] == "anatomic_model" and result["status"] == "queued (no registry configured)"
     assert result["cpt"] == [{"code": "0559T", "units": 1}]
     assert any("no printed model" in w for w in result["warnings"])
@@ -58,15 +84,37 @@ def test_without_registry_the_record_is_queued_and_nothing_touches_the_network(d
     entries = outbox.entries()
     assert [e.case_id for e in entries] == [result["case_id"]] and entries[0].status == "pending"
     record = CaseRecord.model_validate_json(entries[0].payload)
-    assert record.imaging.source_imaging[0].modality == "CT"
+    assert record.site == "unassigned" and record.imaging.source_imaging[0].modality == "CT"
     assert record.imaging.source_imaging[0].slice_thickness_mm == pytest.approx(case.source["slice_thickness_mm"])
     assert record.patient.age_band == "unknown" and record.assessment.usefulness == "unknown"
-    on_disk = json.loads((demo_case / result["record"]).read_text())
+    on_disk = json.loads((patient_case / result["record"]).read_text())
     assert on_disk == record.model_dump(mode="json")
     # running the step again keeps the case ID and queues nothing new
-    run_register(open_case(demo_case), lambda f, m: None)
-    assert open_case(demo_case).results["register"]["records"][0]["case_id"] == result["case_id"]
+    run_register(open_case(patient_case), lambda f, m: None)
+    assert open_case(patient_case).results["register"]["records"][0]["case_id"] == result["case_id"]
     assert [e.status for e in outbox.entries()] == ["pending"]
+
+
+def test_unreachable_registry_leaves_the_record_queued_quickly(patient_case, user_dirs, monkeypatch):
+    configure_registry(monkeypatch, f"http://127.0.0.1:{free_port()}")
+    started = time.monotonic()
+    summary = run_register(open_case(patient_case), lambda f, m: None)
+    assert time.monotonic() - started < 10
+    assert "queued (registry unreachable" in summary
+    entry = Outbox(user_dirs / "data" / "registry-outbox.sqlite3").entries()[0]
+    assert entry.status == "pending" and entry.attempts == 1
+    assert "mps_secret-token-value" not in (patient_case / "case.json").read_text()
+
+
+def test_the_demo_ct_is_never_sent_even_with_a_registry(modelled, tmp_path, user_dirs, monkeypatch, connections):
+    folder = Path(shutil.copytree(modelled["demo"], tmp_path / "demo"))
+    configure_registry(monkeypatch, f"http://127.0.0.1:{free_port()}")
+    summary = run_register(open_case(folder), lambda f, m: None)
+    assert summary == "0559T x1 demo data: kept in the case folder, never sent"
+    assert connections == []
+    assert not (user_dirs / "data").exists()  # the user's outbox is untouched
+    (entry,) = Outbox(folder / "registry" / "demo-outbox.sqlite3").entries()
+    assert entry.status == "pending" and CaseRecord.model_validate_json(entry.payload).site == "unassigned"
 
 
 def test_guide_and_sent_print_make_two_coded_records(tmp_path):
@@ -97,19 +145,6 @@ def test_guide_and_sent_print_make_two_coded_records(tmp_path):
 
 def codes(lines):
     return {line.code: line.units for line in lines}
-
-
-def test_unreachable_registry_leaves_the_record_queued_quickly(demo_case, user_dirs, monkeypatch):
-    monkeypatch.setenv("MEDPRINT_REGISTRY_URL", f"http://127.0.0.1:{free_port()}")
-    monkeypatch.setenv("MEDPRINT_REGISTRY_SITE", "site-x")
-    monkeypatch.setenv("MEDPRINT_REGISTRY_TOKEN", "mps_secret-token-value")
-    started = time.monotonic()
-    summary = run_register(open_case(demo_case), lambda f, m: None)
-    assert time.monotonic() - started < 10
-    assert "queued (registry unreachable" in summary
-    entry = Outbox(user_dirs / "data" / "registry-outbox.sqlite3").entries()[0]
-    assert entry.status == "pending" and entry.attempts == 1
-    assert "mps_secret-token-value" not in (demo_case / "case.json").read_text()
 
 
 def test_no_phi_from_the_source_dicom_reaches_payload_outbox_logs_or_server(server, engine, site, tmp_path,

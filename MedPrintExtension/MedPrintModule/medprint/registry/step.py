@@ -6,6 +6,8 @@ Each record is also written to ``<case>/registry/<object type>.json`` for the cl
 (patient band, indication, effort, assessment) and submit with ``medprint registry submit``.
 Without a configured registry nothing touches the network; with one, one bounded attempt per
 record is made (3 s to connect, 5 s to answer) and a failure leaves it queued for ``flush``.
+Records of the built-in demo CT are not patient cases: they go to an outbox in the case folder
+(``registry/demo-outbox.sqlite3``) and are never sent, so a demo never reaches a real registry.
 """
 
 from __future__ import annotations
@@ -25,19 +27,23 @@ from .phi_scan import require_clean
 from .schema import CaseRecord
 
 RECORD_FOLDER = "registry"
+DEMO_OUTBOX = "demo-outbox.sqlite3"
 _STATUS = {"sent": "sent", "retry": "queued (registry unreachable; `medprint registry flush` retries)",
            "rejected": "rejected by the registry (see `medprint registry status`)"}
 
 
 def run_register(case: Case, progress: Progress) -> str:
     """Runner of the "register" step (see :data:`medprint.workflow.STEP_RUNNERS`)."""
+    from ..guide.step import _from_demo_ct  # the demo check lives with the demo guide plan
+
     progress(0.0, "building the case records")
-    config = load_config()
+    demo = _from_demo_ct(case)
+    config = None if demo else load_config()
     earlier = case.results.get("register", {}).get("records", [])
     case_ids = {r["object_type"]: r["case_id"] for r in earlier}
     drafts = records_from_case(case, site=config.site if config else UNASSIGNED_SITE, case_ids=case_ids,
                                year=date.today().year, software=f"MedPrint {__version__}")
-    outbox = Outbox(outbox_path())
+    outbox = Outbox(case.path(RECORD_FOLDER, DEMO_OUTBOX) if demo else outbox_path())
     client = RegistryClient(config, timeout=(3.0, 5.0)) if config else None
     study_ref = f"{case.source.get('study_instance_uid', '')} {case.folder.resolve()}"
     results = []
@@ -49,6 +55,8 @@ def run_register(case: Case, progress: Progress) -> str:
         entry = outbox.put(record, study_ref=study_ref)
         if entry.status == "sent":
             status = "sent earlier"
+        elif demo:
+            status = "demo data: kept in the case folder, never sent"
         elif client is None:
             status = "queued (no registry configured)"
         else:
