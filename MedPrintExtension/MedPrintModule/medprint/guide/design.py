@@ -114,13 +114,15 @@ def design_guide(plan: Plan, bone: Mesh, *, step_mm: float = STEP_MM,
     outer = body.ball_dilation(bridged, c + t, step_mm, floor)
     lap("heights", 0.3)
 
+    # the plate reaches a wall's width past each sleeve and housing, so its rim never runs a hair
+    # beside theirs (a sliver of plate between the two)
+    min_wall = plan.tech.min_wall_mm
     columns = body.mark_columns(grid, contact_xy)
     for s in sleeves:
-        body.mark_disk(columns, grid, s.entry[:2], s.outer_radius)
+        body.mark_disk(columns, grid, s.entry[:2], s.outer_radius + min_wall + step_mm)
     for s in slots:
-        columns |= body.hull_columns(grid, s.footprint_points())
+        columns |= _grow(body.hull_columns(grid, s.footprint_points()), int(np.ceil(min_wall / step_mm)) + 1)
     columns &= bridged > floor + 1.0   # only over bone
-    min_wall = plan.tech.min_wall_mm
     cells = body.footprint(columns, step_mm, JOIN_MM, 2 * min_wall)
     if not cells.any():
         raise InputError("The contact region is too small to seat a guide on.",
