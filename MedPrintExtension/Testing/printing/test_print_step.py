@@ -141,3 +141,17 @@ def test_step_prints_the_exported_parts_and_the_guide(tmp_path, box_stl, config_
     run_print_step(case, lambda f, m: None)
     result = open_case(case.folder).results["print"]
     assert result["parts"] == ["export/bone.stl"] and result["part_sizes_mm"] == [[30.0, 20.0, 6.0]]
+
+
+def test_rerun_keeps_the_gcode_until_a_part_changes(tmp_path, box_stl, config_dir):
+    case = _case(tmp_path, box_stl, (20, 20, 3))
+    run_print_step(case, lambda f, m: None)
+    gcode = case.path(open_case(case.folder).results["print"]["file"])
+    first = gcode.stat().st_mtime_ns
+    reports = []
+    run_print_step(case, lambda f, m: reports.append(m))
+    assert gcode.stat().st_mtime_ns == first and not any("slicing" in m for m in reports)
+    box_stl((20, 20, 5), "taller.stl").rename(case.path("models", "knee01-bone.stl"))
+    run_print_step(case, lambda f, m: None)
+    result = open_case(case.folder).results["print"]
+    assert gcode.stat().st_mtime_ns != first and result["estimates"]["layers"] == 17  # 5 mm at 0.3 mm

@@ -4,17 +4,20 @@ Parts are the export step's checked and repaired STLs when that step is done, el
 (``models/<label>-bone.stl``, LPS mm) and, when the guide step is done, the guide's STL. The first configured OctoPrint printer that answers gets the job (uploaded and
 started, not followed: ``medprint print`` follows jobs); with none, the step stops after slicing
 and says so. Parts are never scaled: the printer's profile must take them, and without a printer
-the smallest built-in filament profile that does is used.
+the smallest built-in filament profile that does is used. A rerun with the same parts, printer and
+settings keeps the G-code already sliced.
 """
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
+from .. import __version__
 from ..errors import InputError, MedPrintError
 from ..progress import Progress, sub_progress
 from .config import load_printers
-from .gcode import format_duration
+from .gcode import Estimates, format_duration
 from .job import prepare, send
 from .printer import PrinterError
 from .profiles import default_material, fit_parts, material_profile, printer_profile, printers_that_fit
@@ -83,12 +86,19 @@ def run_print_step(case, progress: Progress) -> str:
                            f"printers that take them: {others}")
     material = material_profile(default_material(profile), profile)
     out = case.path("print", f"{case.label}-{profile.name}.gcode")
-    sliced = prepare(parts, out, profile, material, STEP_SETTINGS, sub_progress(progress, 0.0, 0.9))
-    est = sliced.estimates
-    result = {**sliced.to_dict(), "file": str(out.relative_to(case.folder)), "printer_profile": profile.name,
-              "printer_make": profile.make, "printer_model": profile.model, "technology": profile.technology,
-              "print_minutes": round(est.print_seconds / 60, 1) if est.print_seconds else None,
-              "parts": [str(p.relative_to(case.folder)) for p in parts]}
+    fingerprint = _fingerprint(parts, profile, material)
+    previous = case.results.get("print", {})
+    if previous.get("fingerprint") == fingerprint and case.path(previous.get("file", "")) == out and out.is_file():
+        # the same parts for the same printer and settings: the G-code already sliced is kept
+        result = {k: v for k, v in previous.items() if k not in ("sent", "not_sent")}
+        est = Estimates(**result["estimates"])
+    else:
+        sliced = prepare(parts, out, profile, material, STEP_SETTINGS, sub_progress(progress, 0.0, 0.9))
+        est = sliced.estimates
+        result = {**sliced.to_dict(), "file": str(out.relative_to(case.folder)), "printer_profile": profile.name,
+                  "printer_make": profile.make, "printer_model": profile.model, "technology": profile.technology,
+                  "print_minutes": round(est.print_seconds / 60, 1) if est.print_seconds else None,
+                  "parts": [str(p.relative_to(case.folder)) for p in parts], "fingerprint": fingerprint}
     summary = (f"sliced for {profile.name}: {format_duration(est.print_seconds or 0)}, "
                f"{est.filament_g or 0:.0f} g {material.name}")
     if config is not None:
@@ -108,6 +118,17 @@ def run_print_step(case, progress: Progress) -> str:
     save_case(case)
     progress(1.0, summary)
     return summary
+
+
+def _fingerprint(parts: list[Path], profile, material) -> str:
+    """SHA-256 of the parts' bytes, the printer and material profiles, the step's settings and
+    the MedPrint version: equal fingerprints slice to the same G-code."""
+    digest = hashlib.sha256(repr((profile, material, STEP_SETTINGS, __version__)).encode())
+    for part in parts:
+        with open(part, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
 
 
 def _skip(case, reason: str) -> str:
