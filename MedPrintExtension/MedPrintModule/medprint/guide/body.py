@@ -52,25 +52,25 @@ def footprint(columns: np.ndarray, step_mm: float, close_mm: float, min_width_mm
     return closed[:-1, :-1] & closed[1:, :-1] & closed[1:, 1:] & closed[:-1, 1:]
 
 
-def underside(inner: np.ndarray, region: np.ndarray, lift_mm: float, step_mm: float) -> np.ndarray:
-    """The guide's underside (nx, ny): the clearance surface ``inner``, lifted near the rim of
-    ``region`` (columns under the plate and its features) so that no sheet thinner than ``lift_mm``
-    is left between the guide's edge and a steep bone wall.
+def rim_max(heights: np.ndarray, region: np.ndarray, width_mm: float, step_mm: float) -> np.ndarray:
+    """``heights`` (nx, ny) raised near the rim of ``region`` (columns): at distance d from the rim,
+    the highest height within ``width_mm - d``. That radius shrinks inwards exactly as fast as one
+    moves, so the result never rises going inwards within ``width_mm`` of the rim.
 
-    At distance d from the rim the underside is the highest ``inner`` within ``lift_mm - d``; that
-    radius shrinks inwards exactly as fast as one moves, so the underside never rises going inwards
-    within ``lift_mm`` of the rim: any wall of bone the guide's edge meets is at least ``lift_mm``
-    in from the edge.
+    Applied to the clearance surface it gives the guide's underside: any steep bone wall the
+    guide's edge meets is at least ``width_mm`` in from the edge (no thin sheet between them).
+    Applied to minus the outer surface it lowers a top that would fall away going inwards: no
+    tall thin fin stands at the rim.
     """
-    k_max = int(np.ceil(lift_mm / step_mm))
+    k_max = int(np.ceil(width_mm / step_mm))
     padded = np.pad(region, 1)
     depth = ndimage.distance_transform_edt(padded)[1:-1, 1:-1] - 1.0  # 0 on the rim, in steps
     radius = np.clip(np.ceil(k_max - depth), 0, k_max).astype(int)
-    out = inner.copy()
+    out = heights.copy()
     for k in range(1, k_max + 1):
         ring = radius == k
         if ring.any():
-            lifted = ndimage.maximum_filter(inner, footprint=_disk(k), mode="nearest")
+            lifted = ndimage.maximum_filter(heights, footprint=_disk(k), mode="nearest")
             out[ring] = lifted[ring]
     return out
 

@@ -127,12 +127,15 @@ def design_guide(plan: Plan, bone: Mesh, *, step_mm: float = STEP_MM,
     if not cells.any():
         raise InputError("The contact region is too small to seat a guide on.",
                          hint=f"make it at least {2 * min_wall:g} mm across")
-    # the underside: the clearance surface, lifted near the plate's rim so that no sheet thinner
-    # than the minimum wall is left between the rim and a steep bone wall
-    bottom = body.underside(inner, body.cell_columns(cells), min_wall + step_mm, step_mm)
+    # near the plate's rim: the underside lifted, the top lowered (each to its extreme within a
+    # wall's width), so no sheet or fin thinner than the minimum wall stands at the rim
+    rim = body.cell_columns(cells)
+    bottom = body.rim_max(inner, rim, min_wall + step_mm, step_mm)
     plate_floor = np.maximum(bottom, bridged - 0.5) - 0.5
     underside = np.maximum(plate_floor, bottom)
-    outer = body.rounded_top(np.maximum(outer, bottom + t), underside, cells, plan.fillet_mm, min_wall, step_mm)
+    outer = np.maximum(outer, bottom + t)
+    outer = np.maximum(-body.rim_max(-outer, rim, min_wall + step_mm, step_mm), underside + min_wall)
+    outer = body.rounded_top(outer, underside, cells, plan.fillet_mm, min_wall, step_mm)
     plate = to_manifold(*prism(outer, cells, grid, plate_floor), "guide plate")
     # solids below a height map, each only as wide as what it cuts (small meshes, fast booleans)
     blocked = _below(bottom, grid, floor, "blocked-out bone", _grow(cells, 2))
