@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Optional
 
 from ..errors import InputError
+from ..printing.config import config_dir  # the user's MedPrint settings folder, shared with printers
 
 #: The site of records queued before a registry was configured (set when they are sent).
 UNASSIGNED_SITE = "unassigned"
@@ -26,12 +27,6 @@ UNASSIGNED_SITE = "unassigned"
 def data_dir() -> Path:
     base = os.environ.get("MEDPRINT_DATA_DIR") or \
         Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "medprint"
-    return Path(base)
-
-
-def config_dir() -> Path:
-    base = os.environ.get("MEDPRINT_CONFIG_DIR") or \
-        Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config") / "medprint"
     return Path(base)
 
 
