@@ -137,10 +137,12 @@ def test_step_prints_the_exported_parts_and_the_guide(tmp_path, box_stl, config_
     (case.path("export")).mkdir()
     box_stl((30, 20, 6), "b2.stl").rename(case.path("export", "bone.stl"))
     case.steps["export"] = "done"
-    case.results["export"] = {"files": ["export/knee01.3mf", "export/bone.stl", "export/knee01-qa.json"]}
-    run_print_step(case, lambda f, m: None)
+    case.results["export"] = {"files": ["export/knee01.3mf", "export/bone.stl", "export/knee01-qa.json"],
+                              "parts": {"bone": {"verdict": "not printable"}}}
+    summary = run_print_step(case, lambda f, m: None)
     result = open_case(case.folder).results["print"]
     assert result["parts"] == ["export/bone.stl"] and result["part_sizes_mm"] == [[30.0, 20.0, 6.0]]
+    assert result["export_not_printable"] == ["bone"] and "export QA found bone not printable" in summary
 
 
 def test_rerun_keeps_the_gcode_until_a_part_changes(tmp_path, box_stl, config_dir):

@@ -90,8 +90,9 @@ def run_print_step(case, progress: Progress) -> str:
     previous = case.results.get("print", {})
     if previous.get("fingerprint") == fingerprint and case.path(previous.get("file", "")) == out and out.is_file():
         # the same parts for the same printer and settings: the G-code already sliced is kept
-        result = {k: v for k, v in previous.items() if k not in ("sent", "not_sent")}
+        result = {k: v for k, v in previous.items() if k not in ("sent", "not_sent", "export_not_printable")}
         est = Estimates(**result["estimates"])
+        progress(0.9, "kept the G-code sliced before (same parts, printer and settings)")
     else:
         sliced = prepare(parts, out, profile, material, STEP_SETTINGS, sub_progress(progress, 0.0, 0.9))
         est = sliced.estimates
@@ -101,6 +102,11 @@ def run_print_step(case, progress: Progress) -> str:
                   "parts": [str(p.relative_to(case.folder)) for p in parts], "fingerprint": fingerprint}
     summary = (f"sliced for {profile.name}: {format_duration(est.print_seconds or 0)}, "
                f"{est.filament_g or 0:.0f} g {material.name}")
+    doubtful = [name for name, part in case.results.get("export", {}).get("parts", {}).items()
+                if case.steps.get("export") == "done" and part.get("verdict") == "not printable"]
+    if doubtful:  # the slicer is not the judge of thin walls: the export step's QA report is
+        result["export_not_printable"] = doubtful
+        summary += f"; the export QA found {', '.join(doubtful)} not printable (see its report)"
     if config is not None:
         try:
             status = send(config, out, f"{case.label}.gcode", follow_job=False,
