@@ -77,3 +77,19 @@ def test_add_site_prints_a_token_stored_only_as_a_hash(tmp_path):
     assert len(hashes) == 1 and token not in hashes[0] and len(hashes[0]) == 64 and cost == 40
     again = runner.invoke(app, ["registry", "add-site", "site-z", "--database-url", url])
     assert again.exit_code == 2 and "exists already" in " ".join(again.stderr.split())
+
+
+def test_a_changed_record_of_a_sent_case_is_not_sent_again(user_dirs):
+    from medprint.registry.outbox import Outbox
+    record = make_record("site-a")
+    path = user_dirs / "record.json"
+    path.write_bytes(record.payload())
+    assert runner.invoke(app, ["registry", "submit", str(path)]).exit_code == 0
+    outbox = Outbox(user_dirs / "data" / "registry-outbox.sqlite3")
+    outbox.mark_sent(outbox.entries()[0].key, 201)
+    changed = json.loads(record.payload())
+    changed["assessment"]["usefulness"] = 4
+    path.write_text(json.dumps(changed))
+    result = runner.invoke(app, ["registry", "submit", str(path)])
+    assert result.exit_code == 0 and "this version was not sent" in " ".join(result.stdout.split())
+    assert outbox.counts() == {"sent": 1}

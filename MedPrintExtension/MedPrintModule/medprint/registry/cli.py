@@ -116,7 +116,10 @@ def submit(record_file: Path = typer.Argument(..., help="a case record (e.g. <ca
         outbox = Outbox(outbox_path())
         entry = outbox.put(record)
         state = "queued (no registry configured)"
-        if config and entry.status == "pending":
+        if entry.status == "sent":
+            state = "sent earlier" if entry.payload == record.payload() else \
+                "sent earlier; this version was not sent (the registry keeps a case's first record)"
+        elif config:
             state = send_entry(outbox, RegistryClient(config), entry)
     except MedPrintError as error:
         _fail(error)
