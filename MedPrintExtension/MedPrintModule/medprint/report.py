@@ -65,6 +65,8 @@ def render_part(report: QAReport, path: str | Path) -> Path:
     window.Render()
     grab = vtkWindowToImageFilter()
     grab.SetInput(window)
+    grab.ShouldRerenderOff()  # the frame just rendered (software rendering: a second pass costs seconds)
+    grab.ReadFrontBufferOff()
     grab.Update()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
