@@ -540,7 +540,7 @@ class MedPrintLogic(ScriptedLoadableModuleLogic):
         if case.steps.get("export") != "done":
             raise MedPrintError("Check and export the parts first.", hint="press Check and export")
         parts = [Part(name, read_stl(case.path("export", f"{name}.stl")), color)
-                 for name, _, color in case_parts(case)]
+                 for name, _source, color in case_parts(case)]
         return write_parts(parts, Path(folder) / f"{case.label}.{fmt}", space=space, progress=progress)
 
     @staticmethod

@@ -353,6 +353,14 @@ def test_module_has_the_four_classes_and_stays_thin():
     assert len(MODULE_PY.read_text().splitlines()) <= 700, "MedPrint.py should stay thin; move work to the core"
 
 
+def test_translation_function_is_never_shadowed():
+    """``_`` is slicer.i18n.tr in MedPrint.py: a loop or unpacking that assigns ``_`` in a function
+    makes every ``_("...")`` there fail (UnboundLocalError) at run time, which only Slicer would show."""
+    stores = [node.lineno for node in ast.walk(_tree(MODULE_PY))
+              if isinstance(node, ast.Name) and node.id == "_" and isinstance(node.ctx, ast.Store)]
+    assert stores == [], f"MedPrint.py assigns '_' on line(s) {stores}"
+
+
 def test_module_imports_at_top_level_only_what_slicer_has():
     allowed = set(sys.stdlib_module_names) | {"slicer", "qt", "ctk", "vtk", "MedPrintLib", "medprint"}
     for node, name, level in _imports(_tree(MODULE_PY), top_level_only=True):
