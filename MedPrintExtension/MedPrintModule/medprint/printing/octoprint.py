@@ -28,9 +28,6 @@ class OctoPrintPrinter:
         """The server's version (also checks the key); raises PrinterError."""
         return self.http.request("GET", "/api/version").json()
 
-    def connection_state(self) -> str:
-        return self.http.request("GET", "/api/connection").json()["current"]["state"]
-
     def upload(self, file: Path, remote_name: Optional[str] = None, start: bool = False) -> str:
         """Upload ``file`` to OctoPrint's local storage; with ``start`` it is selected and printed."""
         remote_name = remote_name or Path(file).name

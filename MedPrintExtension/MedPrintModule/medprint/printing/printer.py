@@ -8,7 +8,7 @@ progress percent (0–100).
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional, Protocol
 
@@ -36,9 +36,6 @@ class PrinterStatus:
     seconds_left: Optional[float] = None
     job: str = ""
     message: str = ""
-
-    def to_dict(self) -> dict:
-        return {k: v for k, v in asdict(self).items() if v not in (None, "", {})}
 
 
 class Printer(Protocol):
