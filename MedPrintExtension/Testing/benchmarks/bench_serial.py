@@ -37,14 +37,17 @@ def job(lines: int) -> list[str]:
 
 def ideal(folder: Path, commands: list[str]) -> float:
     """The simulator alone consuming a pre-written file of the numbered lines (replies discarded):
-    its own lines/s, from its first byte read to its last line answered."""
+    its own lines/s, from its first byte read to its last line answered; best of three."""
     folder.mkdir(parents=True, exist_ok=True)
     prewritten, record = folder / "job.txt", folder / "accepted.txt"
     prewritten.write_bytes(b"".join(numbered(n, c) for n, c in enumerate(commands, 1)))
-    subprocess.run([sys.executable, str(SIM), str(prewritten), "--replies", os.devnull, "--record", str(record)],
-                   check=True)
-    assert record.read_text().splitlines() == commands
-    return len(commands) / json.loads(Path(str(record) + ".json").read_text())["seconds"]
+    rates = []
+    for _ in range(3):  # the best of three: the ideal is what the simulator can do
+        subprocess.run([sys.executable, str(SIM), str(prewritten), "--replies", os.devnull, "--record", str(record)],
+                       check=True)
+        assert record.read_text().splitlines() == commands
+        rates.append(len(commands) / json.loads(Path(str(record) + ".json").read_text())["seconds"])
+    return max(rates)
 
 
 def streamed(folder: Path, commands: list[str], corrupt: float, window: int) -> tuple[float, int, float]:
