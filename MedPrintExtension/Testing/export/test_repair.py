@@ -69,7 +69,7 @@ def test_duplicated_shell_and_debris_are_removed(ball):
 
 
 def test_intersecting_spheres_are_united_within_tolerance():
-    a, b = sphere(10.0, subdivisions=5), sphere(10.0, center=(12.0, 0, 0), subdivisions=5)
+    a, b = sphere(10.0), sphere(10.0, center=(12.0, 0, 0))
     result = repair_mesh(join(a, b))
     assert result.actions["shells_united"] == 2
     report = _printable(result.mesh)
