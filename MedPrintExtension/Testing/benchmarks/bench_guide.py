@@ -168,6 +168,10 @@ def main() -> None:
         print(f"VTK vtkBooleanOperationPolyDataFilter, same CSG: did not finish within {args.vtk_timeout:g} s "
               f"(manifold3d CSG {median['csg']:.2f} s)")
         return
+    if queue.empty():
+        print(f"VTK vtkBooleanOperationPolyDataFilter, same CSG: the process died (exit code {child.exitcode}) "
+              f"without a result (manifold3d CSG {median['csg']:.2f} s)")
+        return
     seconds, watertight, triangles, failed = queue.get()
     ratio = seconds / median["csg"] if median["csg"] > 0 else float("inf")
     print(f"VTK vtkBooleanOperationPolyDataFilter, same CSG: {seconds:.2f} s ({ratio:.1f} x manifold3d's "
