@@ -670,7 +670,8 @@ class MedPrintTest(ScriptedLoadableModuleTest):
         """The built-in demo plan placed as markups on the built-in demo CT's bone gives a verified guide."""
         from MedPrintLib.markups_plan import markups_from_plan
         from medprint.guide.plan import load_plan
-        from medprint.guide.step import DEMO_CT, DEMO_PLAN
+        from medprint.guide.step import DEMO_PLAN
+        from medprint.workflow import DEMO_CT
 
         files = sorted(str(path) for path in DEMO_CT.glob("*.dcm"))
         volumeNode = slicer.mrmlScene.AddNewNodeByClass("vtkMRMLScalarVolumeNode", "demo CT")

@@ -27,3 +27,17 @@ def dicom_misc_dir() -> Path:
     path = SHARED_DATA / "dicom-misc"
     assert path.is_dir(), f"the shared DICOM files are missing at {path}; set MEDPRINT_SHARED_DATA"
     return path
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _user_folders(tmp_path_factory):
+    """Tests never read or write the user's own MedPrint settings and outbox (printers, registry)."""
+    saved = {key: os.environ.get(key) for key in ("MEDPRINT_CONFIG_DIR", "MEDPRINT_DATA_DIR")}
+    os.environ["MEDPRINT_CONFIG_DIR"] = str(tmp_path_factory.mktemp("user-config"))
+    os.environ["MEDPRINT_DATA_DIR"] = str(tmp_path_factory.mktemp("user-data"))
+    yield
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value

@@ -18,12 +18,17 @@ from rich.table import Table
 
 from . import __version__
 from .errors import InputError, MedPrintError
+from .export_cli import export, qa, repair
+from .guide.cli import guide_command
 from .mesh import write_stl
 from .pipeline import SEGMENT_SHARE, ModelSettings, make_model
+from .printing.cli import print_command, printers_app
+from .registry.cli import app as registry_app
 from .runtime import tune_process
 from .segment import PRESETS
 from .surface import available_methods
 from .volume import load_volume
+from .workflow import DEMO_CT
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="MedPrint: CT/MR -> print-ready models (LPS millimetres).")
@@ -129,8 +134,6 @@ def _split(first, second):
     return report
 
 
-#: The built-in demo CT: a de-identified crop of a public CT (CC BY 4.0; see data/demo_ct.md).
-DEMO_CT = Path(__file__).resolve().parent / "data" / "demo_ct"
 
 
 @app.command()
@@ -139,7 +142,7 @@ def demo(
     input: Optional[Path] = typer.Option(None, "--input", help="use this CT instead of the built-in one"),
     phantom: bool = typer.Option(False, "--phantom", help="use a procedural CT phantom written as DICOM"),
 ):
-    """Run the whole workflow that exists so far on a built-in CT (no arguments, no network)."""
+    """Run the whole workflow on a built-in CT: model, guide, export, print (slice), register (no network)."""
     from .phantom import demo_phantom
     from .workflow import STEP_RUNNERS, create_case, run_case, run_later_step
 
@@ -166,15 +169,14 @@ def demo(
     out.print(f"Case folder: [bold]{folder}[/]")
 
 
-# The other steps' commands live beside their cores (lazy heavy imports inside the commands) and are
-# registered here, one line each.
-app.command("qa")(__import__("medprint.export_cli", fromlist=["qa"]).qa)
-app.command("repair")(__import__("medprint.export_cli", fromlist=["repair"]).repair)
-app.command("export")(__import__("medprint.export_cli", fromlist=["export"]).export)
-app.command("print")(__import__("medprint.printing.cli", fromlist=["cli"]).print_command)
-app.add_typer(__import__("medprint.printing.cli", fromlist=["cli"]).printers_app, name="printers")
-app.add_typer(__import__("medprint.registry.cli", fromlist=["app"]).app, name="registry")
-app.command("guide")(__import__("medprint.guide.cli", fromlist=["cli"]).guide_command)
+# The other steps' commands live beside their cores (heavy libraries are imported inside the commands).
+app.command("guide")(guide_command)
+app.command("qa")(qa)
+app.command("repair")(repair)
+app.command("export")(export)
+app.command("print")(print_command)
+app.add_typer(printers_app, name="printers")
+app.add_typer(registry_app, name="registry")
 
 
 @app.callback()

@@ -44,6 +44,8 @@ STEP_RUNNERS: dict[str, str] = {
     "print": "medprint.printing.step:run_print_step",
     "register": "medprint.registry.step:run_register",
 }
+#: The built-in demo CT: a de-identified crop of a public CT (CC BY 4.0; see data/demo_ct.md).
+DEMO_CT = Path(__file__).resolve().parent / "data" / "demo_ct"
 _LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
@@ -114,6 +116,17 @@ def save_case(case: Case) -> None:
     with os.fdopen(fd, "w") as f:
         json.dump(case.to_json(), f, indent=2)
     os.replace(tmp, case.folder / "case.json")
+
+
+def is_demo_case(case: Case) -> bool:
+    """Whether the case was modelled from the built-in demo CT (by its series UID)."""
+    import pydicom
+
+    first = next(iter(sorted(DEMO_CT.glob("*.dcm"))), None)
+    if first is None:
+        return False
+    uid = str(pydicom.dcmread(first, stop_before_pixels=True).SeriesInstanceUID)
+    return case.source.get("series_instance_uid") == uid
 
 
 def source_facts(volume: Volume) -> dict:

@@ -233,7 +233,8 @@ def test_guide_panel_designs_the_guide_from_markups_on_the_demo_ct(module, tmp_p
     LPS), the guide step designs and verifies it, and the guide appears in the scene beside the bone."""
     from MedPrintLib.markups_plan import markups_from_plan
     from medprint.guide.plan import load_plan
-    from medprint.guide.step import DEMO_CT, DEMO_PLAN
+    from medprint.guide.step import DEMO_PLAN
+    from medprint.workflow import DEMO_CT
 
     scene = slicer.mrmlScene
     logic = module.MedPrintLogic()

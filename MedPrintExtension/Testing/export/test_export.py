@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import trimesh
 
-from conftest import sphere
+from mesh_shapes import sphere
 from medprint.errors import InputError
 from medprint.export import COLORS, Part, write_each, write_parts
 

@@ -6,7 +6,7 @@ import numpy as np
 import trimesh
 from typer.testing import CliRunner
 
-from conftest import plate, sphere
+from mesh_shapes import plate, sphere
 from medprint.cli import app
 from medprint.mesh import Mesh, read_stl, write_stl
 

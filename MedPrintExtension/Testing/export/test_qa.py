@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from conftest import join, plate, sphere
+from mesh_shapes import join, plate, sphere
 from medprint.build_volume import printer_profile
 from medprint.mesh import Mesh
 from medprint.qa import AFTER_REPAIR, NOT_PRINTABLE, PRINTABLE, QASettings, check_mesh, wall_thickness

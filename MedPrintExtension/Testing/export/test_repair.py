@@ -5,7 +5,7 @@ repair's own VTK measurement)."""
 import numpy as np
 import pytest
 
-from conftest import join, sphere, surface_distances
+from mesh_shapes import join, sphere, surface_distances
 from medprint.mesh import Mesh
 from medprint.qa import PRINTABLE, check_mesh
 from medprint.repair import RepairRefused, RepairSettings, repair_mesh

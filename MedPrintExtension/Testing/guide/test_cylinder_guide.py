@@ -3,7 +3,7 @@
 
 import numpy as np
 import pytest
-from conftest import RADIUS, LENGTH, top_plan_dict
+from cylinder_case import RADIUS, LENGTH, top_plan_dict
 from measure import Rays, channel_axis, shells_and_closed, slot_walls, surface_samples
 
 from medprint.guide.design import design_guide

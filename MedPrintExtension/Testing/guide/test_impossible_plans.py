@@ -4,7 +4,7 @@ import re
 
 import numpy as np
 import pytest
-from conftest import RADIUS, top_plan_dict
+from cylinder_case import RADIUS, top_plan_dict
 
 from medprint.errors import InputError, MedPrintError
 from medprint.guide.design import GuideDesignError, design_guide

@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from conftest import top_plan_dict
+from cylinder_case import top_plan_dict
 
 from medprint.errors import InputError
 from medprint.guide.plan import FORMAT, VERSION, Plan, load_plan, save_plan

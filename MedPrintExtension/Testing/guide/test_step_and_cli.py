@@ -4,7 +4,7 @@
 import json
 
 import numpy as np
-from conftest import cylinder_bone, top_plan_dict
+from cylinder_case import cylinder_bone, top_plan_dict
 from typer.testing import CliRunner
 
 from medprint.cli import DEMO_CT, app

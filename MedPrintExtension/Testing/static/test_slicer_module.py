@@ -50,11 +50,20 @@ CONNECTORS = {
 
 
 def _cmake_list(name: str) -> list[str]:
+    """The items of ``set(name ...)``, with ``${MODULE_NAME}`` and ``file(GLOB VAR RELATIVE dir pattern)``
+    variables expanded as CMake would."""
     text = (MODULE_DIR / "CMakeLists.txt").read_text()
     text = re.sub(r"#.*", "", text)
+    globs = {var: sorted(p.relative_to(MODULE_DIR).as_posix() for p in MODULE_DIR.glob(pattern))
+             for var, pattern in re.findall(r"file\(\s*GLOB\s+(\w+)\s+RELATIVE\s+\S+\s+(\S+)\s*\)", text)}
     match = re.search(r"set\(\s*" + name + r"\s+(.*?)\)", text, re.S)
     assert match, f"{name} is not set in {MODULE_DIR / 'CMakeLists.txt'}"
-    return [item.replace("${MODULE_NAME}", "MedPrint") for item in match.group(1).split()]
+    items = []
+    for item in match.group(1).split():
+        variable = re.fullmatch(r"\$\{(\w+)\}", item)
+        items += globs[variable.group(1)] if variable and variable.group(1) in globs else \
+            [item.replace("${MODULE_NAME}", "MedPrint")]
+    return items
 
 
 def _module_files(pattern: str) -> set[str]:
@@ -129,7 +138,10 @@ def test_every_python_file_is_listed_in_cmakelists_and_every_listed_file_exists(
 
 def test_every_resource_exists_and_is_listed():
     listed = _cmake_list("MODULE_PYTHON_RESOURCES")
-    on_disk = {p for p in _module_files("*") if p.startswith("Resources/") and (MODULE_DIR / p).is_file()}
+    # the module's resources and the core's data files (rules, schema, templates, demo CT and plan)
+    on_disk = {p for p in _module_files("*") if (MODULE_DIR / p).is_file() and not p.endswith((".py", ".pyc"))
+               and p != "CMakeLists.txt" and ".egg-info/" not in p}  # pip's build metadata is not ours
+    assert len(listed) == len(set(listed)), "MODULE_PYTHON_RESOURCES lists a file twice"
     assert set(listed) - on_disk == set(), "listed in MODULE_PYTHON_RESOURCES but missing on disk"
     assert on_disk - set(listed) == set(), "resource files not listed in MODULE_PYTHON_RESOURCES"
     assert {"Resources/UI/MedPrint.ui", "Resources/Icons/MedPrint.png"} <= set(listed)

@@ -13,13 +13,12 @@ from pathlib import Path
 from ..errors import MedPrintError
 from ..mesh import read_stl, write_stl
 from ..progress import Progress, sub_progress
-from ..workflow import Case, save_case
+from ..workflow import Case, is_demo_case, save_case
 from .design import design_guide
 from .plan import load_plan, save_plan
 from .verify import verify_guide
 
 DEMO_PLAN = Path(__file__).resolve().parents[1] / "data" / "demo_guide_plan.json"
-DEMO_CT = Path(__file__).resolve().parents[1] / "data" / "demo_ct"
 PLAN_FILE = ("guide", "plan.json")
 
 
@@ -27,7 +26,7 @@ def run_guide_step(case: Case, progress: Progress) -> str:
     """Runner of the "guide" step (see :data:`medprint.workflow.STEP_RUNNERS`)."""
     plan_path = case.path(*PLAN_FILE)
     if not plan_path.exists():
-        if not _from_demo_ct(case):
+        if not is_demo_case(case):
             case.steps["guide"] = "skipped"
             save_case(case)
             return f"no guide plan: put one at {'/'.join(PLAN_FILE)} to design a guide"
@@ -49,14 +48,3 @@ def run_guide_step(case: Case, progress: Progress) -> str:
     progress(1.0, "guide written")
     features = f"{len(plan.trajectories)} sleeve(s), {len(plan.cuts)} slot(s)"
     return f"{features}, {len(report.checks)} checks passed, {stl.name}"
-
-
-def _from_demo_ct(case: Case) -> bool:
-    """Whether the case's model was made from the built-in demo CT (its series UID)."""
-    import pydicom
-
-    first = next(iter(sorted(DEMO_CT.glob("*.dcm"))), None)
-    if first is None:
-        return False
-    uid = str(pydicom.dcmread(first, stop_before_pixels=True).SeriesInstanceUID)
-    return case.source.get("series_instance_uid") == uid

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from ..errors import InputError
+from ..userdirs import config_dir
 from .profiles import printer_profile
 
 KINDS = ("octoprint", "moonraker", "prusalink", "serial")
@@ -57,13 +58,6 @@ class PrinterConfig:
 
     def __repr__(self) -> str:
         return f"PrinterConfig({self.public()})"
-
-
-def config_dir() -> Path:
-    if os.environ.get("MEDPRINT_CONFIG_DIR"):
-        return Path(os.environ["MEDPRINT_CONFIG_DIR"])
-    base = os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config"
-    return Path(base) / "medprint"
 
 
 def printers_file() -> Path:

@@ -18,16 +18,10 @@ from pathlib import Path
 from typing import Optional
 
 from ..errors import InputError
-from ..printing.config import config_dir  # the user's MedPrint settings folder, shared with printers
+from ..userdirs import config_dir, data_dir
 
 #: The site of records queued before a registry was configured (set when they are sent).
 UNASSIGNED_SITE = "unassigned"
-
-
-def data_dir() -> Path:
-    base = os.environ.get("MEDPRINT_DATA_DIR") or \
-        Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "medprint"
-    return Path(base)
 
 
 def outbox_path() -> Path:

@@ -17,7 +17,7 @@ from datetime import date
 
 from .. import __version__
 from ..progress import Progress
-from ..workflow import Case, save_case
+from ..workflow import Case, is_demo_case, save_case
 from .client import RegistryClient, send_entry
 from .config import UNASSIGNED_SITE, load_config, outbox_path
 from .cpt import check_codes, suggest_codes
@@ -34,10 +34,8 @@ _STATUS = {"sent": "sent", "retry": "queued (registry unreachable; `medprint reg
 
 def run_register(case: Case, progress: Progress) -> str:
     """Runner of the "register" step (see :data:`medprint.workflow.STEP_RUNNERS`)."""
-    from ..guide.step import _from_demo_ct  # the demo check lives with the demo guide plan
-
     progress(0.0, "building the case records")
-    demo = _from_demo_ct(case)
+    demo = is_demo_case(case)
     config = None if demo else load_config()
     earlier = case.results.get("register", {}).get("records", [])
     case_ids = {r["object_type"]: r["case_id"] for r in earlier}
