@@ -25,6 +25,7 @@ from medprint.mesh import read_stl
 from medprint.pipeline import ModelSettings, make_model
 from medprint.volume import load_volume
 from medprint.workflow import create_case, open_case
+from slicer_reader import read_ct_with_slicer
 
 
 def _stand_ins() -> dict:
@@ -61,20 +62,6 @@ def ct_folder(ct_dir):
     return ct_dir / "abdomen-pancreas-ctcb001"
 
 
-def _ct_node(scene, folder):
-    """The CT read by Slicer's own archetype reader, as Slicer loads a volume."""
-    files = sorted(str(p) for p in folder.iterdir() if p.is_file() and p.read_bytes()[128:132] == b"DICM")
-    node = scene.AddNewNodeByClass("vtkMRMLScalarVolumeNode", "CT")
-    storage = slicer.vtkMRMLVolumeArchetypeStorageNode()
-    storage.SetFileName(files[0])
-    for name in files:
-        storage.AddFileName(name)
-    storage.SetSingleFile(False)
-    scene.AddNode(storage)
-    assert storage.ReadData(node)
-    return node
-
-
 def _open_and_nonmanifold_edges(polydata) -> int:
     edges = vtkFeatureEdges()
     edges.SetInputData(polydata)
@@ -91,7 +78,7 @@ def test_segment_then_model_in_slicer_gives_the_command_lines_model(module, ct_f
     ``make_model`` on the core's own reading of the series, and the case records it (LPS STL)."""
     scene = slicer.mrmlScene
     logic = module.MedPrintLogic()
-    ct = _ct_node(scene, ct_folder)
+    ct = read_ct_with_slicer(scene, ct_folder)
     segmentation = logic.newSegmentation(ct)
     segment_id, figures = logic.addPresetSegment(ct, segmentation, "bone")
     reference = make_model(load_volume(ct_folder), ModelSettings(preset="bone"))
@@ -125,7 +112,7 @@ def test_edited_segment_is_what_the_model_is_made_of(module, ct_folder):
     """Erasing half the segment (as a Segment Editor effect would) halves the model."""
     scene = slicer.mrmlScene
     logic = module.MedPrintLogic()
-    ct = _ct_node(scene, ct_folder)
+    ct = read_ct_with_slicer(scene, ct_folder)
     segmentation = logic.newSegmentation(ct)
     segment_id, figures = logic.addPresetSegment(ct, segmentation, "bone")
     from MedPrintLib.segmentation_node import set_segment_from_mask
@@ -149,7 +136,7 @@ def test_edited_segment_is_what_the_model_is_made_of(module, ct_folder):
 def test_without_a_segment_the_model_is_the_presets(module, ct_folder):
     scene = slicer.mrmlScene
     logic = module.MedPrintLogic()
-    ct = _ct_node(scene, ct_folder)
+    ct = read_ct_with_slicer(scene, ct_folder)
     model = scene.AddNewNodeByClass("vtkMRMLModelNode")
     made = logic.makeModel(ct, model, ModelSettings(preset="bone", smoothing=0.2))
     reference = make_model(load_volume(ct_folder), ModelSettings(preset="bone", smoothing=0.2))
@@ -175,7 +162,7 @@ def test_later_steps_run_from_slicer_on_the_case(module, ct_folder, tmp_path, mo
         monkeypatch.delenv(variable, raising=False)
     scene = slicer.mrmlScene
     logic = module.MedPrintLogic()
-    ct = _ct_node(scene, ct_folder)
+    ct = read_ct_with_slicer(scene, ct_folder)
     case = create_case(tmp_path / "case", "abdomen-2")
     logic.makeModel(ct, scene.AddNewNodeByClass("vtkMRMLModelNode"), ModelSettings(), case=case)
     steps = [step for step in module.LATER_STEPS if step in STEP_RUNNERS and step != "guide"]
@@ -202,7 +189,7 @@ def test_export_panel_checks_then_saves_a_copy_in_the_chosen_format_and_space(mo
 
     scene = slicer.mrmlScene
     logic = module.MedPrintLogic()
-    ct = _ct_node(scene, ct_folder)
+    ct = read_ct_with_slicer(scene, ct_folder)
     case = create_case(tmp_path / "case", "abdomen-3")
     logic.makeModel(ct, scene.AddNewNodeByClass("vtkMRMLModelNode"), ModelSettings(), case=case)
     with pytest.raises(MedPrintError, match="Check and export the parts first"):
@@ -238,7 +225,7 @@ def test_guide_panel_designs_the_guide_from_markups_on_the_demo_ct(module, tmp_p
 
     scene = slicer.mrmlScene
     logic = module.MedPrintLogic()
-    ct = _ct_node(scene, DEMO_CT)
+    ct = read_ct_with_slicer(scene, DEMO_CT)
     case = create_case(tmp_path / "case", "spine-1")
     bone_node = scene.AddNewNodeByClass("vtkMRMLModelNode", "bone")
     logic.makeModel(ct, bone_node, ModelSettings(), case=case)

@@ -14,6 +14,7 @@ from MedPrintLib.volume_node import add_volume_node, volume_from_node, volume_to
 from medprint.coords import FLIP_LPS_RAS
 from medprint.errors import InputError
 from medprint.volume import Volume, load_volume
+from slicer_reader import read_ct_with_slicer
 
 
 @pytest.fixture
@@ -126,26 +127,11 @@ def test_sheared_grid_is_refused(scene, volume):
         add_volume_node(scene, Volume(volume.array, sheared))
 
 
-def _read_with_slicer(scene, folder):
-    """A DICOM series read by Slicer's own archetype reader (vtkITK), as Slicer loads a volume."""
-    files = sorted(str(p) for p in folder.iterdir() if p.is_file() and p.read_bytes()[128:132] == b"DICM")
-    assert files, f"no DICOM files in {folder}"
-    node = scene.AddNewNodeByClass("vtkMRMLScalarVolumeNode", "CT")
-    storage = slicer.vtkMRMLVolumeArchetypeStorageNode()
-    storage.SetFileName(files[0])
-    for name in files:
-        storage.AddFileName(name)
-    storage.SetSingleFile(False)
-    scene.AddNode(storage)
-    assert storage.ReadData(node)
-    return node
-
-
 def test_real_ct_read_by_slicer_matches_the_core_reader(scene, ct_dir):
     """The same series through Slicer's reader + the adapter and through medprint's DICOM reader:
     same voxels, and every voxel at the same patient position."""
     folder = ct_dir / "abdomen-pancreas-ctcb001"
-    from_slicer = volume_from_node(_read_with_slicer(scene, folder))
+    from_slicer = volume_from_node(read_ct_with_slicer(scene, folder))
     from_core = load_volume(folder)
     assert from_slicer.shape == from_core.shape
     assert np.array_equal(from_slicer.array, from_core.array)

@@ -26,6 +26,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "MedPrintModule"))
+sys.path.insert(0, str(ROOT / "Testing" / "adapters"))  # slicer_reader.py: Slicer's way of reading a series
 
 import slicer  # noqa: E402
 import slicer.util  # noqa: E402
@@ -35,27 +36,15 @@ from vtkmodules.vtkCommonMath import vtkMatrix4x4  # noqa: E402
 from MedPrintLib.segmentation_node import mask_from_segment, set_segment_from_mask  # noqa: E402
 from MedPrintLib.volume_node import volume_from_node, volume_to_node  # noqa: E402
 from medprint.segment import SegmentSettings, segment  # noqa: E402
+from slicer_reader import read_ct_with_slicer  # noqa: E402
 
 
 def shared_ct() -> Path:
-    for base in (os.environ.get("MEDPRINT_SHARED_DATA", ""), ROOT.parents[0] / "shared" / "data", "/work/shared/data"):
+    for base in (os.environ.get("MEDPRINT_SHARED_DATA", ""), ROOT.parents[1] / "shared" / "data", "/work/shared/data"):
         folder = Path(base) / "ct" / "abdomen-pancreas-ctcb001" if base else None
         if folder and folder.is_dir():
             return folder
     sys.exit("the shared CT series is missing; set MEDPRINT_SHARED_DATA")
-
-
-def read_ct(scene, folder: Path):
-    files = sorted(str(p) for p in folder.iterdir() if p.is_file() and p.read_bytes()[128:132] == b"DICM")
-    node = scene.AddNewNodeByClass("vtkMRMLScalarVolumeNode", "CT")
-    storage = slicer.vtkMRMLVolumeArchetypeStorageNode()
-    storage.SetFileName(files[0])
-    for name in files:
-        storage.AddFileName(name)
-    storage.SetSingleFile(False)
-    scene.AddNode(storage)
-    assert storage.ReadData(node)
-    return node
 
 
 def timed(function):
@@ -76,7 +65,7 @@ def main() -> None:
     app_logic.GetColorLogic().AddDefaultColorNodes()
     logic = slicer.vtkSlicerSegmentationsModuleLogic()
     logic.SetMRMLScene(scene)
-    ct = read_ct(scene, shared_ct())
+    ct = read_ct_with_slicer(scene, shared_ct())
     volume = volume_from_node(ct)
     mask = segment(volume, SegmentSettings(preset="bone"))
     print(f"CT {volume.shape[::-1]} (i, j, k), bone mask {int(mask.sum()):,} voxels; {args.repeats} repeats, "
