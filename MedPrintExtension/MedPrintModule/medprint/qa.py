@@ -184,7 +184,7 @@ def check_mesh(mesh: Mesh, settings: QASettings = QASettings(),
     faces = mesh.faces
     e = edges(mesh)
     geometry = face_geometry(mesh)
-    _, _, area = geometry
+    centroids, _, area = geometry
     degenerate = (area <= 1e-12) | (faces[:, 0] == faces[:, 1]) | (faces[:, 1] == faces[:, 2]) \
         | (faces[:, 0] == faces[:, 2])
     duplicate = duplicate_faces(faces)
@@ -193,7 +193,6 @@ def check_mesh(mesh: Mesh, settings: QASettings = QASettings(),
 
     shell_volume = shell_volumes(mesh, shell, n_shells)
     inverted, tiny = odd_shells(mesh, shell, shell_volume, settings.tiny_shell_mm3)
-    centroids = mesh.vertices[faces].mean(axis=1)
     inverted, tiny = ([_shell_region(centroids[shell == s], shell_volume[s]) for s in ids] for ids in (inverted, tiny))
     holes = _holes(mesh, e)
     lap("shells and holes", 0.3)
