@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-from .heightmap import Grid
+from .heightmap import Grid, no_diagonal_pinches
 
 
 def bone_envelope(top: np.ndarray, floor: float) -> np.ndarray:
@@ -41,15 +41,41 @@ def ball_dilation(heights: np.ndarray, radius_mm: float, step_mm: float, floor: 
 def footprint(columns: np.ndarray, step_mm: float, close_mm: float, min_width_mm: float) -> np.ndarray:
     """Cells (nx-1, ny-1) of the guide plate: the marked columns closed by ``close_mm`` (gaps between
     contact points and features bridged), holes filled, and opened so no tongue is narrower than
-    ``min_width_mm``; a cell counts when all four corners do."""
+    ``min_width_mm``; a cell counts when all four corners do. Runs of cells shorter than half
+    ``min_width_mm`` along either axis (the opening's stair-stepped edges leave some, one or two
+    cells wide, that would stand as walls thinner than the minimum) are then lengthened to it, and
+    cells touching only diagonally joined."""
     n = max(1, int(round(close_mm / step_mm)))
     disk = _disk(n)
     padded = np.pad(columns, n + 1)
     closed = ndimage.binary_erosion(ndimage.binary_dilation(padded, disk), disk)[n + 1:-n - 1, n + 1:-n - 1]
     closed = ndimage.binary_fill_holes(closed | columns)
-    w = _disk(max(1, int(np.ceil(0.5 * min_width_mm / step_mm))))
-    closed = ndimage.binary_opening(closed, w)
-    return closed[:-1, :-1] & closed[1:, :-1] & closed[1:, 1:] & closed[:-1, 1:]
+    half = max(1, int(np.ceil(0.5 * min_width_mm / step_mm)))
+    closed = ndimage.binary_opening(closed, _disk(half))
+    cells = closed[:-1, :-1] & closed[1:, :-1] & closed[1:, 1:] & closed[:-1, 1:]
+    while True:
+        widened = no_diagonal_pinches(_widened(cells, half))
+        if np.array_equal(widened, cells):
+            return cells
+        cells = widened
+
+
+def _widened(cells: np.ndarray, n: int) -> np.ndarray:
+    """``cells`` with every run shorter than ``n`` cells (along either axis) lengthened to ``n``,
+    half on each side where the grid allows."""
+    out = cells.copy()
+    for axis in (0, 1):
+        structure = np.zeros((3, 3), bool)
+        structure[(slice(None), 1) if axis == 0 else (1, slice(None))] = True
+        labels, _ = ndimage.label(cells, structure)
+        for run in ndimage.find_objects(labels):
+            box, size = list(run), run[axis].stop - run[axis].start
+            if size >= n:
+                continue
+            start = int(np.clip(box[axis].start - (n - size) // 2, 0, cells.shape[axis] - n))
+            box[axis] = slice(start, start + n)
+            out[tuple(box)] = True
+    return out
 
 
 def rim_max(heights: np.ndarray, region: np.ndarray, width_mm: float, step_mm: float) -> np.ndarray:

@@ -117,7 +117,7 @@ def prism(heights: np.ndarray, mask: np.ndarray, grid: Grid, floor) -> tuple[np.
     j..j+1) from ``floor`` (a number or (nx, ny), below ``heights``) up to ``heights`` ((nx, ny), at
     the columns). Returns (vertices, faces) in frame mm, outward wound. Cells touching only
     diagonally are joined first (no pinched vertices)."""
-    mask = _no_diagonal_pinches(mask)
+    mask = no_diagonal_pinches(mask)
     ci, cj = np.nonzero(mask)
     corner = lambda di, dj: (ci + di) * grid.ny + (cj + dj)  # noqa: E731 - column ids of a cell corner
     a, b, c, d = corner(0, 0), corner(1, 0), corner(1, 1), corner(0, 1)  # counter-clockwise seen from +z
@@ -140,7 +140,8 @@ def prism(heights: np.ndarray, mask: np.ndarray, grid: Grid, floor) -> tuple[np.
     return np.vstack([top, bottom]), np.vstack(faces)
 
 
-def _no_diagonal_pinches(mask: np.ndarray) -> np.ndarray:
+def no_diagonal_pinches(mask: np.ndarray) -> np.ndarray:
+    """``mask`` (cells) with each pair of cells touching only at a corner joined by a 2x2 block."""
     mask = mask.copy()
     while True:
         a, b, c, d = mask[:-1, :-1], mask[1:, :-1], mask[1:, 1:], mask[:-1, 1:]
