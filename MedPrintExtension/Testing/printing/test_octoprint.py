@@ -48,14 +48,20 @@ def test_pause_resume_and_cancel_mid_print(octoprint, tmp_path):
         assert time.monotonic() - begin < 10
         time.sleep(0.1)
     paused_at = printer.status().progress_pct
+    assert paused_at is not None
     time.sleep(0.5)
     assert printer.status().progress_pct == paused_at
     printer.resume()
-    time.sleep(0.5)
-    assert printer.status().state == PRINTING and printer.status().progress_pct > paused_at
+    begin = time.monotonic()  # OctoPrint may briefly report no progress while the job restarts
+    while not ((now := printer.status()).state == PRINTING and (now.progress_pct or 0) > paused_at):
+        assert time.monotonic() - begin < 10, f"no progress after resume: {now}"
+        time.sleep(0.1)
+    before_cancel = printer.status().progress_pct
     printer.cancel()
     final = follow(printer, poll_s=0.2, timeout_s=30)
-    assert final.state == CANCELLED and 0 < final.progress_pct < 100
+    # cancelled part-way: OctoPrint may already have reset the job's progress when follow() looks
+    assert final.state == CANCELLED and 0 < before_cancel < 100
+    assert final.progress_pct is None or final.progress_pct < 100
     with pytest.raises(PrinterError, match="no job is running"):
         printer.cancel()
 

@@ -8,7 +8,7 @@ progress percent (0–100).
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Optional, Protocol
 
@@ -65,13 +65,18 @@ def follow(printer: Printer, progress: Optional[Progress] = None, poll_s: float 
     Raises :class:`PrinterError` when the printer reports an error or goes offline, when the job
     has not started within ``started_within_s``, or when ``timeout_s`` passes. Idle counts only
     after the job was seen printing and then means finished (a fast job can end between two polls);
-    connections report "cancelled" and "finished" only for their own job.
+    connections report "cancelled" and "finished" only for their own job. A final status without
+    progress (OctoPrint resets it when a job is cancelled) carries the last progress seen.
     """
     progress = progress or no_progress
     begin = time.monotonic()
     seen_printing = False
+    last_pct: Optional[float] = None
     while True:
         status = printer.status()
+        if status.progress_pct is None and status.state in (FINISHED, CANCELLED):
+            status = replace(status, progress_pct=last_pct)
+        last_pct = status.progress_pct if status.progress_pct is not None else last_pct
         if status.state in (PRINTING, PAUSED):
             seen_printing = True
         if status.state in (ERROR, OFFLINE):
