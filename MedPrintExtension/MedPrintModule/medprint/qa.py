@@ -7,7 +7,6 @@ All figures are millimetres in the mesh's own space (LPS or RAS); locations are 
 
 from __future__ import annotations
 
-import time
 from dataclasses import asdict, dataclass, field, replace
 from typing import Optional
 
@@ -15,7 +14,7 @@ import numpy as np
 
 from .build_volume import PrinterProfile, printer_profile
 from .mesh import Mesh, _cross
-from .progress import Progress, no_progress
+from .progress import Progress, StageClock, no_progress
 from .rays import MISS, RayCaster
 from .topology import Edges, Region, edges, face_regions, merge_coincident, shells, vertex_components, \
     vertex_regions
@@ -170,14 +169,8 @@ def check_mesh(mesh: Mesh, settings: QASettings = QASettings(),
                progress: Optional[Progress] = None) -> QAReport:
     """QA of ``mesh`` (coincident vertices are merged first, as a printer's software does)."""
     progress = progress or no_progress
-    seconds: dict[str, float] = {}
-    clock = [time.perf_counter()]
-
-    def lap(name: str, fraction: float) -> None:
-        now = time.perf_counter()
-        seconds[name] = round(now - clock[0], 4)
-        clock[0] = now
-        progress(fraction, name)
+    clock = StageClock(progress)
+    lap, seconds = clock.lap, clock.seconds
 
     progress(0.0, "topology")
     mesh, _ = merge_coincident(mesh)

@@ -11,7 +11,6 @@ beyond ``tolerance_mm`` the repair is refused.
 
 from __future__ import annotations
 
-import time
 from dataclasses import asdict, dataclass, field
 from typing import Optional
 
@@ -21,7 +20,7 @@ from scipy.sparse.csgraph import breadth_first_order, connected_components
 
 from .errors import MedPrintError
 from .mesh import Mesh
-from .progress import Progress, no_progress
+from .progress import Progress, StageClock, no_progress
 from .qa import QAReport, duplicate_faces, face_geometry, odd_shells, self_intersecting_faces, shell_volumes
 from .rays import MISS, RayCaster
 from .topology import Edges, compact, edges, merge_coincident, shells, vertex_components
@@ -70,14 +69,8 @@ def repair_mesh(mesh: Mesh, settings: RepairSettings = RepairSettings(),
         progress(1.0, "nothing to repair")
         return RepairResult(mesh, {}, 0.0, {})
     actions: dict[str, float] = {}
-    seconds: dict[str, float] = {}
-    clock = [time.perf_counter()]
-
-    def lap(name: str, fraction: float) -> None:
-        now = time.perf_counter()
-        seconds[name] = round(now - clock[0], 4)
-        clock[0] = now
-        progress(fraction, name)
+    clock = StageClock(progress)
+    lap, seconds = clock.lap, clock.seconds
 
     progress(0.0, "merging vertices")
     merged, inverse = merge_coincident(mesh, settings.merge_mm)
