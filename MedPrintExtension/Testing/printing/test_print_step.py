@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from medprint.cli import app
 from medprint.errors import InputError
-from medprint.printing.config import PrinterConfig, load_printers, printers_file, save_printer
+from medprint.printing.config import PrinterConfig, load_printers, printer_choices, printers_file, save_printer
 from medprint.printing.printer import follow
 from medprint.printing.step import run_print_step
 from medprint.workflow import create_case, open_case
@@ -157,3 +157,43 @@ def test_rerun_keeps_the_gcode_until_a_part_changes(tmp_path, box_stl, config_di
     run_print_step(case, lambda f, m: None)
     result = open_case(case.folder).results["print"]
     assert gcode.stat().st_mtime_ns != first and result["estimates"]["layers"] == 17  # 5 mm at 0.3 mm
+
+
+def test_step_sends_to_the_printer_named(tmp_path, box_stl, config_dir, octoprint):
+    far = f"http://127.0.0.1:{free_port()}"
+    save_printer(PrinterConfig("far", "octoprint", far, "prusa-mk4", api_key=API_KEY))
+    save_printer(PrinterConfig("lab", "octoprint", octoprint.url, "octoprint-virtual", api_key=API_KEY))
+    save_printer(PrinterConfig("desk", "serial", "/dev/ttyACM9", "prusa-mini"))
+    assert printer_choices() == [{"name": "far", "kind": "octoprint", "profile": "prusa-mk4"},
+                                 {"name": "lab", "kind": "octoprint", "profile": "octoprint-virtual"},
+                                 {"name": "desk", "kind": "serial", "profile": "prusa-mini"}]
+    assert API_KEY not in json.dumps(printer_choices())
+    case = _case(tmp_path, box_stl, (12, 12, 0.6))
+    with pytest.raises(InputError, match="There is no printer 'lab2'") as err:
+        run_print_step(case, lambda f, m: None, printer="lab2")
+    assert "far, lab, desk" in err.value.hint
+    # unreachable: sliced for the printer named (not the smallest that fits), and why it was not sent
+    begin = time.monotonic()
+    summary = run_print_step(case, lambda f, m: None, printer="far")
+    assert time.monotonic() - begin < 15
+    result = open_case(case.folder).results["print"]
+    assert result["printer_profile"] == "prusa-mk4" and "sent" not in result
+    assert f"Cannot reach OctoPrint at {far}" in result["not_sent"] and "not sent" in summary
+    # a serial printer prints only while MedPrint streams: the step does not start it
+    run_print_step(case, lambda f, m: None, printer="desk")
+    result = open_case(case.folder).results["print"]
+    assert result["printer_profile"] == "prusa-mini" and "medprint print <case> --printer desk" in result["not_sent"]
+    # reachable: sent there
+    run_print_step(case, lambda f, m: None, printer="lab")
+    result = open_case(case.folder).results["print"]
+    assert result["sent"] == {"printer": "lab", "kind": "octoprint", "remote_name": "knee01.gcode",
+                              "state": result["sent"]["state"]} and result["printer_profile"] == "octoprint-virtual"
+    from medprint.printing.octoprint import OctoPrintPrinter
+    client = OctoPrintPrinter("lab", octoprint.url, API_KEY)
+    assert client.status().job == "knee01.gcode"
+    # while it prints (the virtual printer heats first), a second job is not sent, and the step says why
+    run_print_step(case, lambda f, m: None, printer="lab")
+    busy = open_case(case.folder).results["print"]
+    assert "sent" not in busy and busy["not_sent"] == "lab is busy (printing knee01.gcode)"
+    client.cancel()
+    assert follow(client, poll_s=0.2, timeout_s=60).state == "cancelled"

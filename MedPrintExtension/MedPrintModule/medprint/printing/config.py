@@ -76,6 +76,12 @@ def load_printers() -> dict[str, PrinterConfig]:
         raise InputError(f"The printer list {path} is damaged.", hint="fix or delete it", detail=str(exc)) from None
 
 
+def printer_choices() -> list[dict]:
+    """The configured printers for a chooser: ``name``, ``kind`` and ``profile`` of each (no
+    address, which may carry credentials, and no secrets), in the order they were added."""
+    return [{"name": p.name, "kind": p.kind, "profile": p.profile} for p in load_printers().values()]
+
+
 def get_printer(name: str) -> PrinterConfig:
     printers = load_printers()
     if name not in printers:

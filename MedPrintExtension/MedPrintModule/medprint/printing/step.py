@@ -1,9 +1,10 @@
 """The workflow's "print" step: slice the case's parts and send them to a configured printer.
 
 Parts are the export step's checked and repaired STLs when that step is done, else the bone model
-(``models/<label>-bone.stl``, LPS mm) and, when the guide step is done, the guide's STL. The first configured OctoPrint printer that answers gets the job (uploaded and
-started, not followed: ``medprint print`` follows jobs); with none, the step stops after slicing
-and says so. Parts are never scaled: the printer's profile must take them, and without a printer
+(``models/<label>-bone.stl``, LPS mm) and, when the guide step is done, the guide's STL. The job
+goes to the printer named by the caller, else to the first configured OctoPrint printer that
+answers (uploaded and started, not followed: ``medprint print`` and the Slicer panel follow jobs);
+when that printer cannot take it, the step stops after slicing and records why. Parts are never scaled: the printer's profile must take them, and without a printer
 the smallest built-in filament profile that does is used. A rerun with the same parts, printer and
 settings keeps the G-code already sliced.
 """
@@ -16,10 +17,10 @@ from pathlib import Path
 from .. import __version__
 from ..errors import InputError, MedPrintError
 from ..progress import Progress, sub_progress
-from .config import load_printers
+from .config import connect, get_printer, load_printers
 from .gcode import Estimates, format_duration
 from .job import prepare, send
-from .printer import PrinterError
+from .printer import ERROR, OFFLINE, PAUSED, PRINTING, PrinterError
 from .profiles import default_material, fit_parts, material_profile, printer_profile, printers_that_fit
 from .slicing import SliceSettings, part_size_mm
 
@@ -47,32 +48,55 @@ def case_parts(case) -> list[Path]:
     return parts
 
 
-def _reachable_printer():
-    """The first configured OctoPrint printer that answers within :data:`REACH_TIMEOUT_S`."""
-    from .octoprint import OctoPrintPrinter
+def _not_ready(config) -> str:
+    """Why the printer of ``config`` cannot take a job now ("" when it can), asked within
+    :data:`REACH_TIMEOUT_S`."""
+    if config.kind == "serial":
+        return (f"{config.name} is a USB serial printer, which prints only while MedPrint streams the job "
+                f"to it: print with 'medprint print <case> --printer {config.name}'")
+    client = connect(config, REACH_TIMEOUT_S)
+    try:
+        status = client.status()
+    except PrinterError as err:
+        return str(err)
+    finally:
+        client.close()
+    if status.state in (PRINTING, PAUSED):
+        return f"{config.name} is busy ({status.state} {status.job})".replace(" )", ")")
+    if status.state in (OFFLINE, ERROR):
+        return f"{config.name} is {status.state}" + (f": {status.message}" if status.message else "")
+    return ""
 
+
+def _reachable_octoprint():
+    """The first configured OctoPrint printer that can take a job, or None and why none can."""
     reasons = []
     for config in load_printers().values():
-        if config.kind != "octoprint":
-            continue
-        client = OctoPrintPrinter(config.name, config.address, config.api_key, REACH_TIMEOUT_S)
-        try:
-            client.check()
-            return config, ""
-        except PrinterError as err:
-            reasons.append(str(err))
-        finally:
-            client.close()
+        if config.kind == "octoprint":
+            reason = _not_ready(config)
+            if not reason:
+                return config, ""
+            reasons.append(reason)
     return None, "; ".join(reasons) or "no OctoPrint printer is configured (medprint printers add)"
 
 
-def run_print_step(case, progress: Progress) -> str:
-    """Runner of the "print" step (see :data:`medprint.workflow.STEP_RUNNERS`)."""
+def run_print_step(case, progress: Progress, printer: str | None = None) -> str:
+    """Runner of the "print" step (see :data:`medprint.workflow.STEP_RUNNERS`).
+
+    ``printer`` names a configured printer (:func:`~medprint.printing.config.printer_choices`): the
+    parts are sliced for its profile and sent to it when it answers, else the step records why not.
+    An unknown name is an :class:`InputError` listing the configured printers. None: the first
+    configured OctoPrint printer that answers, else the smallest built-in profile that fits.
+    """
     from ..workflow import save_case
 
     parts = case_parts(case)
     sizes = [part_size_mm(p) for p in parts]
-    config, not_sent = _reachable_printer()
+    if printer is None:
+        config, not_sent = _reachable_octoprint()
+    else:
+        config = get_printer(printer)
+        not_sent = _not_ready(config)
     profile = printer_profile(config.profile) if config else None
     if profile is None:
         fitting = printers_that_fit(sizes)
@@ -107,7 +131,7 @@ def run_print_step(case, progress: Progress) -> str:
     if doubtful:  # the slicer is not the judge of thin walls: the export step's QA report is
         result["export_not_printable"] = doubtful
         summary += f"; the export QA found {', '.join(doubtful)} not printable (see its report)"
-    if config is not None:
+    if config is not None and not not_sent:
         try:
             status = send(config, out, f"{case.label}.gcode", follow_job=False,
                           progress=sub_progress(progress, 0.9, 1.0), timeout_s=30.0)
