@@ -46,6 +46,7 @@ def status():
     """Show the outbox: records pending, sent and rejected (no record contents)."""
     from .config import load_config, outbox_path
     from .outbox import Outbox
+    from .submit import outbox_summary
     try:
         config = load_config()
     except MedPrintError as error:
@@ -58,9 +59,7 @@ def status():
         if e.status != "superseded":
             table.add_row(e.case_id, e.status, str(e.attempts), str(e.http_status or ""), e.last_error[:80])
     out.print(table)
-    counts = outbox.counts()
-    out.print(", ".join(f"{counts.get(s, 0)} {s}" for s in ("pending", "sent", "rejected")) + "; registry: "
-              + (f"{config.url} (site {config.site})" if config else "none configured"))
+    out.print(outbox_summary(outbox, f"{config.url} (site {config.site})" if config else None))
 
 
 @app.command()
@@ -100,32 +99,19 @@ def configure(url: str = typer.Option(..., help="registry address (https://...)"
 @app.command()
 def submit(record_file: Path = typer.Argument(..., help="a case record (e.g. <case>/registry/anatomic_model.json)")):
     """Check a completed record (schema, codes, PHI), queue it and send it if a registry is configured."""
-    from .client import RegistryClient, send_entry
+    from .client import RegistryClient
     from .config import load_config, outbox_path
-    from .cpt import check_codes
     from .outbox import Outbox
-    from .phi_scan import require_clean
+    from .submit import submit_record
     record = _read_record(record_file)
     try:
-        findings = check_codes(record, payer="medicare")
-        refused = [f.message for f in findings if f.level == "error"]
-        if refused:
-            raise InputError("The CPT codes cannot be submitted: " + "; ".join(refused) + ".")
-        require_clean(record.model_dump(mode="json"))
         config = load_config()
-        outbox = Outbox(outbox_path())
-        entry = outbox.put(record)
-        state = "queued (no registry configured)"
-        if entry.status == "sent":
-            state = "sent earlier" if entry.payload == record.payload() else \
-                "sent earlier; this version was not sent (the registry keeps a case's first record)"
-        elif config:
-            state = send_entry(outbox, RegistryClient(config), entry)
+        submitted = submit_record(record, Outbox(outbox_path()), RegistryClient(config) if config else None)
     except MedPrintError as error:
         _fail(error)
-    for f in findings:
-        err.print(f"[yellow]warning:[/] {f.message}")
-    out.print(f"{record.case_id}: {state}")
+    for warning in submitted.warnings:
+        err.print(f"[yellow]warning:[/] {warning}")
+    out.print(f"{record.case_id}: {submitted.status}")
 
 
 @app.command()

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import TYPE_CHECKING, Iterable, Optional
 
-from .schema import CaseRecord, CodeLine
+if TYPE_CHECKING:  # the rule table itself needs no pydantic (the Slicer module reads it at load time)
+    from .schema import CaseRecord, CodeLine
 
 RULES_FILE = Path(__file__).with_name("cpt_rules.json")
 
@@ -68,18 +69,33 @@ def billable_units(record: CaseRecord) -> int:
 
 def suggest_codes(record: CaseRecord, rules: Optional[Rules] = None) -> list[CodeLine]:
     """The codes the case content supports: the primary code once, its add-on for each further unit."""
+    return code_lines(record.digital_model.object_type, billable_units(record), record.procedure_year, rules)
+
+
+def code_lines(object_type: str, units: int, year: int, rules: Optional[Rules] = None,
+               primary: str = "") -> list[CodeLine]:
+    """The lines claiming ``units`` units of ``object_type`` ("anatomic_model" or "anatomic_guide")
+    in ``year``: a primary code in effect once (``primary``, or each such code when ""), and its add-on
+    for each further unit. No units, no lines."""
+    from .schema import CodeLine
+
     rules = rules or load_rules()
-    units = billable_units(record)
     lines = []
-    for code, rule in rules.codes.items():
-        if rule["role"] != "primary" or rule["object_type"] != record.digital_model.object_type \
-                or not rules.active(code, record.procedure_year) or units < 1:
+    for code in primary_codes(object_type, year, rules):
+        if units < 1 or primary not in ("", code):
             continue
         lines.append(CodeLine(code=code, units=1))
         for addon, add_rule in rules.codes.items():
-            if add_rule["addon_of"] == code and rules.active(addon, record.procedure_year) and units > 1:
+            if add_rule["addon_of"] == code and rules.active(addon, year) and units > 1:
                 lines.append(CodeLine(code=addon, units=units - 1))
     return lines
+
+
+def primary_codes(object_type: str, year: int, rules: Optional[Rules] = None) -> list[str]:
+    """The primary codes for ``object_type`` in effect in ``year``, in the table's order."""
+    rules = rules or load_rules()
+    return [code for code, rule in rules.codes.items() if rule["role"] == "primary"
+            and rule["object_type"] == object_type and rules.active(code, year)]
 
 
 def check_codes(record: CaseRecord, lines: Optional[Iterable[CodeLine]] = None, payer: str = "",

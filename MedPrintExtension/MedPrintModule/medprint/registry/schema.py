@@ -17,8 +17,9 @@ from typing import Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from .vocabulary import SCHEMA_FILE
+
 SCHEMA_VERSION = "1"
-SCHEMA_FILE = Path(__file__).with_name("case-record.schema.json")
 UNKNOWN = "unknown"
 
 AgeBand = Literal["0-9", "10-19", "20-29", "30-39", "40-49", "50-59", "60-69", "70-79", "80-89", "90+",
@@ -39,7 +40,8 @@ YesNo = Literal["yes", "no", "unknown"]
 Minutes = Union[int, Literal["unknown"]]
 Likert = Union[int, Literal["unknown"]]
 #: Short labels (printer make/model, material, region, structure): words, not identifiers.
-Label = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9 .,+/()&'-]*$")
+LABEL_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9 .,+/()&'-]*$"
+Label = Field(min_length=1, max_length=64, pattern=LABEL_PATTERN)
 
 
 class _Section(BaseModel):
