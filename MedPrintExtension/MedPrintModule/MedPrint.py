@@ -495,7 +495,8 @@ class MedPrintLogic(ScriptedLoadableModuleLogic):
                                 settings.method, progress)
             figures = case_node.model_figures(volume, mask, mesh)
             if case is not None:
-                case_node.record_model(case, volume, figures, mesh, settings, time.perf_counter() - start)
+                workflow.record_model_step(case, volume, mesh, settings,
+                                           {**figures, "seconds": {"surface": time.perf_counter() - start}})
         elif case is not None:
             result, _stl = workflow.run_model_step(case, volume, settings, progress)
             mesh, figures = result.mesh, result.stats

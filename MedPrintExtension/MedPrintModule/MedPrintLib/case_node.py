@@ -9,16 +9,15 @@ take ``wrapper.parameterNode`` inside Slicer and a bare node in tests. No patien
 written: the label is the user's choice and is checked by ``medprint.workflow.check_label``.
 """
 
-import time
 from pathlib import Path
 
 import numpy as np
 
 from medprint.errors import InputError
-from medprint.mesh import Mesh, write_stl
+from medprint.mesh import Mesh
 from medprint.pipeline import ModelSettings
 from medprint.volume import Volume
-from medprint.workflow import Case, create_case, open_case, save_case, source_facts
+from medprint.workflow import Case, create_case, open_case
 
 CASE_FOLDER, CASE_LABEL = "caseFolder", "caseLabel"
 #: ``ModelSettings`` field -> (parameter-node field, type) for the settings the module shows
@@ -69,29 +68,12 @@ def parameters_from_case(case: Case, node) -> None:
 
 
 def model_figures(volume: Volume, mask: np.ndarray, mesh: Mesh) -> dict:
-    """What the Model step records of a model: voxels and volumes (cm³), triangles, closedness."""
+    """What the Model step records of a model made from a Slicer segment (``medprint.workflow.
+    record_model_step``): voxels and volumes (cm³), triangles, closedness."""
     voxels = int(np.count_nonzero(mask))
     return {"voxels": voxels, "mask_volume_cm3": voxels * volume.voxel_volume_mm3 / 1000.0,
             "triangles": mesh.triangle_count, "volume_cm3": mesh.volume_mm3() / 1000.0,
-            "watertight": mesh.is_watertight()}
-
-
-def record_model(case: Case, volume: Volume, figures: dict, mesh: Mesh, settings: ModelSettings,
-                 seconds: float = 0.0) -> Path:
-    """Write a model made in Slicer (from a segment the user may have edited) into the case as the
-    Model step's result: ``models/<label>-<preset>.stl`` (LPS mm) and ``figures`` (``model_figures``)
-    in ``case.json``."""
-    start = time.perf_counter()
-    stl = write_stl(mesh, case.path("models", f"{case.label}-{settings.preset}.stl"), space="LPS")
-    case.source = source_facts(volume)
-    case.steps.update(segment="done", model="done")
-    case.results["model"] = {
-        "settings": settings.to_dict(), "file": str(stl.relative_to(case.folder)), "coordinates": "LPS",
-        "units": "mm", "made_from": "Slicer segment", **figures,
-        "seconds": {"surface": seconds, "write": time.perf_counter() - start},
-    }
-    save_case(case)
-    return stl
+            "watertight": mesh.is_watertight(), "made_from": "Slicer segment"}
 
 
 def save_guide_plan(case: Case, plan) -> Path:

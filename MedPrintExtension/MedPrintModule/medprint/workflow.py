@@ -25,7 +25,7 @@ from typing import Optional
 
 from . import __version__
 from .errors import InputError
-from .mesh import write_stl
+from .mesh import Mesh, write_stl
 from .pipeline import ModelResult, ModelSettings, make_model
 from .progress import Progress, no_progress, sub_progress
 from .volume import Volume, load_volume
@@ -145,18 +145,28 @@ def run_model_step(case: Case, volume: Volume, settings: ModelSettings = ModelSe
     """Segment and model ``volume`` into the case; returns the result and the STL written (LPS).
     ``load_seconds``, when the caller read the volume, joins the step's timings."""
     result = make_model(volume, settings, sub_progress(progress, 0.0, 0.9))
+    if load_seconds is not None:
+        result.stats["seconds"] = {"load": load_seconds, **result.stats["seconds"]}
+    return result, record_model_step(case, volume, result.mesh, settings, result.stats, progress)
+
+
+def record_model_step(case: Case, volume: Volume, mesh: Mesh, settings: ModelSettings, stats: dict,
+                      progress: Optional[Progress] = None) -> Path:
+    """Record ``mesh`` (LPS mm), the model of ``volume`` made with ``settings``, as the case's Model step:
+    ``models/<label>-<preset>.stl`` and ``stats`` (the model's figures; the write time is added to
+    ``stats["seconds"]``) in ``case.json``, with the source's non-identifying facts. Whoever made the
+    mesh (``make_model``, or Slicer from a segment the user edited) records it here."""
     start = time.perf_counter()
-    stl = write_stl(result.mesh, case.path("models", f"{case.label}-{settings.preset}.stl"), space="LPS")
-    loaded = {} if load_seconds is None else {"load": load_seconds}
-    result.stats["seconds"] = {**loaded, **result.stats["seconds"], "write": time.perf_counter() - start}
+    stl = write_stl(mesh, case.path("models", f"{case.label}-{settings.preset}.stl"), space="LPS")
+    stats.setdefault("seconds", {})["write"] = time.perf_counter() - start
     case.source = source_facts(volume)
     case.steps.update(segment="done", model="done")
     case.results["model"] = {"settings": settings.to_dict(), "file": str(stl.relative_to(case.folder)),
-                             "coordinates": "LPS", "units": "mm", **result.stats}
+                             "coordinates": "LPS", "units": "mm", **stats}
     save_case(case)
     if progress:
         progress(1.0, "model written")
-    return result, stl
+    return stl
 
 
 def run_case(case: Case, input_path: str | Path, settings: ModelSettings = ModelSettings(),

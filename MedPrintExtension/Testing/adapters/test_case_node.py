@@ -8,7 +8,7 @@ import pytest
 import slicer
 
 from MedPrintLib.case_node import (case_from_parameters, model_settings_from_parameters,
-                                   model_figures, parameters_from_case, record_model)
+                                   model_figures, parameters_from_case)
 from MedPrintLib.segmentation_node import mask_from_segment, set_segment_from_mask
 from MedPrintLib.volume_node import add_volume_node, volume_from_node
 from medprint.errors import InputError
@@ -16,7 +16,7 @@ from medprint.mesh import read_stl
 from medprint.pipeline import ModelSettings
 from medprint.surface import mask_to_mesh
 from medprint.volume import Volume
-from medprint.workflow import open_case
+from medprint.workflow import open_case, record_model_step
 
 
 def _parameter_node(scene):
@@ -110,7 +110,8 @@ def test_model_from_a_segment_is_recorded_in_the_case_in_lps(tmp_path, segmentat
     node.SetParameter("smoothing", "0.3")
     case = case_from_parameters(node)
     figures = model_figures(volume, mask, mesh)
-    stl = record_model(case, volume, figures, mesh, model_settings_from_parameters(node), seconds=0.1)
+    stl = record_model_step(case, volume, mesh, model_settings_from_parameters(node),
+                            {**figures, "seconds": {"surface": 0.1}})
 
     assert stl == tmp_path / "case" / "models" / "demo-1-bone.stl"
     assert b"SPACE=LPS" in stl.read_bytes()[:80]
@@ -123,6 +124,7 @@ def test_model_from_a_segment_is_recorded_in_the_case_in_lps(tmp_path, segmentat
     assert model["voxels"] == int(ball.sum())
     assert model["volume_cm3"] == pytest.approx(on_disk.volume_mm3() / 1000.0, rel=1e-4)
     assert model["watertight"] is True and model["settings"]["smoothing"] == 0.3
+    assert model["made_from"] == "Slicer segment" and set(model["seconds"]) == {"surface", "write"}
     assert reopened.source["shape_kji"] == list(shape)
 
 
