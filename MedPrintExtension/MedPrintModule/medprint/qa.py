@@ -93,20 +93,22 @@ def face_geometry(mesh: Mesh) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return (a + b + c) / 3.0, unit, length / 2.0
 
 
-def wall_thickness(mesh: Mesh, *, max_mm: float = 10.0, progress: Progress | None = None) -> np.ndarray:
-    """Local wall thickness (mm) at each vertex of a closed mesh (any space; mm).
+#: A ray counts as crossing a wall only where the face it leaves through looks back at the face it
+#: started from, within this angle of straight opposite. Two faces meeting at a sharp edge of a
+#: wider interior angle are an edge, not a wall: a ray from a point ``d`` from such an edge leaves
+#: after ``d * tan(angle)``, which reads any sharp edge as thin however thick the part is.
+WALL_FACING_DEG = 30.0
 
-    From the centroid of every face a ray goes inward (against the outward face normal) to the first
-    surface it meets; a vertex's thickness is the least of its faces'. Flat walls read exactly (a
-    0.3 mm plate reads 0.3 mm at every vertex). A ray that first meets a face sharing a vertex with
-    its own has only cut the corner of a sharp edge and does not count. Values are capped at
-    ``max_mm``; vertices with no counted ray (degenerate faces, or none) read ``max_mm``.
+
+def wall_thickness(mesh: Mesh, *, max_mm: float = 10.0, progress: Progress | None = None) -> np.ndarray:
+    """Local wall thickness (mm) at each vertex of a closed mesh (any space; mm): the least reading
+    of its faces (see :func:`face_walls`). Vertices with no counted reading read ``max_mm``.
     """
     progress = progress or no_progress
     progress(0.0, "building the ray scene")
     caster = RayCaster(mesh)
     progress(0.4, "casting rays")
-    return _wall_thickness(mesh, caster, max_mm, face_geometry(mesh))
+    return vertex_walls(mesh, face_walls(mesh, caster, max_mm, face_geometry(mesh)), max_mm)
 
 
 def _ray_start(mesh: Mesh) -> float:
@@ -115,16 +117,46 @@ def _ray_start(mesh: Mesh) -> float:
     return max(1e-4, 4e-6 * extent)
 
 
-def _wall_thickness(mesh: Mesh, caster: RayCaster, max_mm: float, geometry) -> np.ndarray:
+def face_walls(mesh: Mesh, caster: RayCaster, max_mm: float, geometry) -> np.ndarray:
+    """The wall thickness read at each face (m,), mm: from its centroid a ray goes inward (against
+    the outward normal) to the first surface it meets. Flat walls read exactly (a 0.3 mm plate
+    reads 0.3 mm). Not counted (read ``max_mm``): degenerate faces, rays that meet nothing within
+    ``max_mm``, rays leaving through a face that shares a vertex with their own (they only cut the
+    corner of an edge), and rays leaving through a face not within :data:`WALL_FACING_DEG` of
+    facing their own (a sharp edge, not a wall). ``geometry``: :func:`face_geometry` of ``mesh``.
+    """
     centroid, normal, area = geometry
     face, distance = caster.first_hits(centroid, -normal, _ray_start(mesh), max_mm)
-    # a ray that leaves through a face touching its own only crossed the corner of a sharp edge
-    hit = mesh.faces[np.where(face == MISS, 0, face)]
-    corner = (face != MISS) & (hit[:, :, None] == mesh.faces[:, None, :]).any(axis=(1, 2))
-    distance[corner | (area <= 0)] = max_mm
+    hit = np.where(face == MISS, 0, face)
+    corner = (face != MISS) & (mesh.faces[hit][:, :, None] == mesh.faces[:, None, :]).any(axis=(1, 2))
+    edge = (face != MISS) & (np.einsum("ij,ij->i", normal, normal[hit]) > -np.cos(np.radians(WALL_FACING_DEG)))
+    distance[corner | edge | (area <= 0)] = max_mm
+    return np.minimum(distance, max_mm)
+
+
+def vertex_walls(mesh: Mesh, walls: np.ndarray, max_mm: float) -> np.ndarray:
+    """Per vertex (n,), mm: the least of its faces' ``walls`` readings, at most ``max_mm``."""
     thickness = np.full(len(mesh.vertices), float(max_mm))
-    np.minimum.at(thickness, mesh.faces.ravel(), np.repeat(distance, 3))
+    np.minimum.at(thickness, mesh.faces.ravel(), np.repeat(walls, 3))
     return thickness
+
+
+def thin_regions(mesh: Mesh, walls: np.ndarray, limit_mm: float, area: np.ndarray, pairs: np.ndarray,
+                 faces: np.ndarray | None = None) -> list[Region]:
+    """The places whose wall reads below ``limit_mm``: the vertices of the faces reading thin
+    (``walls`` per face, mm; only among ``faces``, a mask, when given), joined along ``pairs`` (edges);
+    value = the thinnest reading, area_mm2 = the area of the faces reading thin (not the whole fans
+    of their vertices: a sliver reading thin beside large faces is a sliver's area)."""
+    thin = walls < limit_mm
+    if faces is not None:
+        thin &= faces
+    corners = mesh.faces[thin].ravel()
+    selected = np.zeros(len(mesh.vertices), dtype=bool)
+    selected[corners] = True
+    thickness = np.full(len(mesh.vertices), np.inf)
+    np.minimum.at(thickness, corners, np.repeat(walls[thin], 3))
+    vertex_area = np.bincount(corners, weights=np.repeat(area[thin] / 3.0, 3), minlength=len(mesh.vertices))
+    return vertex_regions(mesh, selected, pairs, thickness, vertex_area)
 
 
 def self_intersecting_faces(mesh: Mesh, mesh_edges: Edges, caster: RayCaster) -> np.ndarray:
@@ -194,9 +226,9 @@ def check_mesh(mesh: Mesh, settings: QASettings = QASettings(),
     lap("ray scene", 0.5)
     crossing = self_intersecting_faces(mesh, e, caster)
     lap("self-intersections", 0.7)
-    thickness = _wall_thickness(mesh, caster, settings.max_wall_mm, geometry)
-    vertex_area = np.bincount(faces.ravel(), weights=np.repeat(area / 3.0, 3), minlength=len(mesh.vertices))
-    thin = vertex_regions(mesh, thickness < settings.printer.min_wall_mm, e.vertices, thickness, vertex_area)
+    walls = face_walls(mesh, caster, settings.max_wall_mm, geometry)
+    thickness = vertex_walls(mesh, walls, settings.max_wall_mm)
+    thin = thin_regions(mesh, walls, settings.printer.min_wall_mm, area, e.vertices)
     lap("wall thickness", 0.95)
 
     lo = mesh.vertices.min(axis=0) if len(mesh.vertices) else np.zeros(3)

@@ -111,17 +111,17 @@ def cell_columns(cells: np.ndarray) -> np.ndarray:
     return columns
 
 
-def rounded_top(outer: np.ndarray, inner: np.ndarray, cells: np.ndarray, fillet_mm: float,
-                min_wall_mm: float, step_mm: float) -> np.ndarray:
+def rounded_top(outer: np.ndarray, least: np.ndarray, cells: np.ndarray, fillet_mm: float,
+                step_mm: float) -> np.ndarray:
     """Outer heights lowered within ``fillet_mm`` of the plate's rim along a quarter circle, never
-    below ``inner + min_wall_mm``: a rounded edge instead of a sharp one."""
+    below ``least``: a rounded edge instead of a sharp one."""
     if fillet_mm <= 0:
         return outer
     columns = cell_columns(cells)
     rim = ndimage.distance_transform_edt(np.pad(columns, 1))[1:-1, 1:-1] * step_mm - step_mm
     inset = np.clip(fillet_mm - rim, 0.0, fillet_mm)
     drop = fillet_mm - np.sqrt(fillet_mm * fillet_mm - inset * inset)
-    return np.maximum(outer - drop, np.minimum(outer, inner + min_wall_mm))
+    return np.maximum(outer - drop, np.minimum(outer, least))
 
 
 def mark_columns(grid: Grid, xy: np.ndarray) -> np.ndarray:

@@ -134,8 +134,11 @@ def design_guide(plan: Plan, bone: Mesh, *, step_mm: float = STEP_MM,
     plate_floor = np.maximum(bottom, bridged - 0.5) - 0.5
     underside = np.maximum(plate_floor, bottom)
     outer = np.maximum(outer, bottom + t)
-    outer = np.maximum(-body.rim_max(-outer, rim, min_wall + step_mm, step_mm), underside + min_wall)
-    outer = body.rounded_top(outer, underside, cells, plan.fillet_mm, min_wall, step_mm)
+    # at least a wall's thickness across the plate, measured square to its underside (on steep
+    # ground a wall's height over the underside says nothing about its thickness)
+    least_top = body.ball_dilation(np.where(rim, underside, floor), min_wall, step_mm, floor)
+    outer = np.maximum(-body.rim_max(-outer, rim, min_wall + step_mm, step_mm), least_top)
+    outer = body.rounded_top(outer, least_top, cells, plan.fillet_mm, step_mm)
     plate = to_manifold(*prism(outer, cells, grid, plate_floor), "guide plate")
     # solids below a height map, each only as wide as what it cuts (small meshes, fast booleans)
     blocked = _below(bottom, grid, floor, "blocked-out bone", _grow(cells, 2))
