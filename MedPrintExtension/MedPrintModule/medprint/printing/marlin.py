@@ -20,6 +20,9 @@ import select
 import threading
 import time
 from dataclasses import dataclass, field
+from functools import reduce
+from itertools import count, islice
+from operator import xor
 from pathlib import Path
 from typing import Iterable, Iterator, Optional
 
@@ -29,6 +32,10 @@ from .printer import CANCELLED, ERROR, FINISHED, IDLE, PAUSED, PRINTING, Printer
 
 #: Sent on cancel, after the lines in flight: hotend and bed off, fan off, motors off.
 SAFE_STOP = ("M104 S0", "M140 S0", "M107", "M84")
+#: Lines kept for resends (at least; a printer asks only for lines still in flight).
+HISTORY_LINES = 4096
+#: Seconds between two progress reports while streaming (a report per line would cost more than the line).
+PROGRESS_S = 0.1
 _TEMP = re.compile(r"\b(T\d?|B|C):\s*(-?[\d.]+)\s*/\s*(-?[\d.]+)")
 _RESEND = re.compile(r"^(?:Resend|rs)[: ]\s*N?:?\s*(\d+)", re.I)
 #: Error texts that report a damaged or out-of-order line; the printer asks for a resend after them.
@@ -38,16 +45,28 @@ _HEATER_NAMES = {"T": "tool0", "T0": "tool0", "T1": "tool1", "B": "bed", "C": "c
 
 def checksum(text: str) -> int:
     """Marlin's line checksum: the XOR of all bytes."""
-    value = 0
-    for byte in text.encode("ascii"):
-        value ^= byte
-    return value
+    return reduce(xor, text.encode("ascii"), 0)
+
+
+def _fileno(port) -> Optional[int]:
+    """The descriptor of a POSIX serial port, None for pyserial URL handlers (loop://, socket://)."""
+    import serial
+
+    try:
+        return port.fileno()
+    except (AttributeError, serial.SerialException, io.UnsupportedOperation):
+        return None
 
 
 def numbered(number: int, command: str) -> bytes:
     """``N<number> <command>*<checksum>\\n``."""
-    text = f"N{number} {command}"
-    return f"{text}*{checksum(text)}\n".encode("ascii")
+    return numbered_lines(number, [command])[0]
+
+
+def numbered_lines(first: int, commands: list[str]) -> list[bytes]:
+    """:func:`numbered` for consecutive lines from ``first``, in one go (the streaming hot path)."""
+    texts = [f"N{n} {c}".encode("ascii") for n, c in zip(count(first), commands)]
+    return [b"%s*%d\n" % (t, reduce(xor, t, 0)) for t in texts]
 
 
 @dataclass
@@ -73,6 +92,7 @@ class MarlinStreamer:
         self.window, self.timeout_s, self.poll_s = window, timeout_s, poll_s
         self.connect_timeout_s = connect_timeout_s
         self.serial = None
+        self._fd: Optional[int] = None  # the port's file descriptor (None: a pyserial URL handler)
         self.temperatures: dict = {}
         self._last_line = 0
         self._buffer = b""  # received, not yet a whole line
@@ -87,6 +107,7 @@ class MarlinStreamer:
 
         try:
             self.serial = serial.serial_for_url(self.port_name, self.baudrate, timeout=0.05, write_timeout=5)
+            self._fd = _fileno(self.serial)
             self._buffer = self._out = b""
             self._last_line = 0  # the printer's line counter, reset by M110 N0 below
         except (serial.SerialException, OSError, ValueError) as exc:
@@ -99,7 +120,7 @@ class MarlinStreamer:
             if not answered and time.monotonic() - asked > 1.0:
                 self._write(b"M110 N0\n")
                 asked, sent = time.monotonic(), sent + 1
-            answered += sum(line.startswith("ok") for line in self._read_lines())
+            answered += sum(line.startswith(b"ok") for line in self._read_lines())
             if answered and (answered == sent or time.monotonic() - asked > 1.0):
                 return  # every M110 answered, so no stray ok is left to miscount
         self.close()
@@ -118,32 +139,29 @@ class MarlinStreamer:
         """Queue ``data``; :meth:`_read_lines` sends it as fast as the port takes it."""
         self._out += data
 
-    def _read_lines(self) -> list[str]:
-        """Send what the port takes of the queued output and return the complete lines received,
-        waiting up to 50 ms for either. Writes never block: a printer busy answering us would
-        otherwise stop reading while we wait to write (a deadlock)."""
+    def _read_lines(self) -> list[bytes]:
+        """Send what the port takes of the queued output and return the complete lines received
+        (bytes, without the newline),
+        waiting up to 50 ms for input. Writes never block: a printer busy answering us would
+        otherwise stop reading while we wait to write (a deadlock). One write, one select and one
+        read per exchange: the port usually takes the whole batch at once."""
         import serial
 
         try:
-            fd = self.serial.fileno()
-        except (AttributeError, serial.SerialException, io.UnsupportedOperation):
-            fd = None  # pyserial URL handlers (loop://, socket://): plain blocking calls
-        try:
-            if fd is None:
+            if self._fd is None:
                 if self._out:
                     self.serial.write(self._out)
                     self._out = b""
                 data = self.serial.read(max(1, self.serial.in_waiting))
             else:  # pyserial opens POSIX ports non-blocking
-                readable, writable, _ = select.select([fd], [fd] if self._out else [], [], 0.05)
+                if self._out:
+                    self._send_some()
+                readable, writable, _ = select.select([self._fd], [self._fd] if self._out else [], [], 0.05)
                 if writable:
-                    try:
-                        self._out = self._out[os.write(fd, self._out):]
-                    except BlockingIOError:
-                        pass
+                    self._send_some()
                 data = b""
                 if readable:
-                    data = os.read(fd, 65536)
+                    data = os.read(self._fd, 65536)
                     if not data:
                         raise OSError("the port reports input but returns none (device gone)")
         except (serial.SerialException, OSError) as exc:
@@ -151,9 +169,14 @@ class MarlinStreamer:
                                hint="check the USB cable; the job has stopped", detail=str(exc)) from None
         if not data:
             return []
-        self._buffer += data
-        *lines, self._buffer = self._buffer.split(b"\n")
-        return [line.decode("ascii", "replace").strip() for line in lines]
+        *lines, self._buffer = (self._buffer + data).split(b"\n")
+        return lines
+
+    def _send_some(self) -> None:
+        try:
+            self._out = self._out[os.write(self._fd, self._out):]
+        except BlockingIOError:
+            pass
 
     # --- control from other threads ------------------------------------------------------------
     def pause(self) -> None:
@@ -173,7 +196,8 @@ class MarlinStreamer:
         lost connection or silence; on cancel, stops feeding, switches the heaters off and returns."""
         progress = progress or no_progress
         stats = StreamStats()
-        history: dict[int, bytes] = {}
+        history: dict[int, bytes] = {}  # the lines sent recently, for resends
+        oldest = self._last_line + 1
         job_iter: Iterator[str] = iter(job)
         next_number = self._last_line + 1  # number the next new line gets (jobs continue the count)
         send_from = next_number            # next line to transmit (below next_number while resending)
@@ -181,6 +205,7 @@ class MarlinStreamer:
         repeat_line, repeats_left = 0, 0
         exhausted = False
         last_heard = last_poll = begin = time.monotonic()
+        last_report = begin - PROGRESS_S
         safe_stop: Optional[Iterator[str]] = None
         while True:
             now = time.monotonic()
@@ -191,39 +216,64 @@ class MarlinStreamer:
                 in_flight += 1
                 safe_stop, exhausted = iter(SAFE_STOP), False
             out = []
-            while in_flight < self.window:
-                if send_from < next_number:
-                    out.append(history[send_from])
-                    send_from += 1
-                elif not exhausted:
-                    if now - last_poll >= self.poll_s:
-                        command, last_poll = "M105", now
-                        stats.polls += 1
-                    elif safe_stop is None and self._paused.is_set():
-                        break
-                    else:
-                        command = next(safe_stop if safe_stop is not None else job_iter, None)
-                        if command is None:
-                            exhausted = True
+            free = self.window - in_flight
+            if (free > 0 and send_from == next_number and not exhausted and safe_stop is None
+                    and now - last_poll < self.poll_s and not self._paused.is_set()):
+                # the common case, new job lines: all the window allows, numbered and written in one go
+                out = numbered_lines(next_number, list(islice(job_iter, free)))
+                exhausted = len(out) < free
+                history.update(zip(count(next_number), out))
+                next_number += len(out)
+                send_from = next_number
+                in_flight += len(out)
+                stats.job_lines += len(out)
+            else:
+                while in_flight < self.window:
+                    if send_from < next_number:
+                        out.append(history[send_from])
+                        send_from += 1
+                    elif not exhausted:
+                        if now - last_poll >= self.poll_s:
+                            command, last_poll = "M105", now
+                            stats.polls += 1
+                        elif safe_stop is None and self._paused.is_set():
                             break
-                        if safe_stop is None:
-                            stats.job_lines += 1
-                    history[next_number] = numbered(next_number, command)
-                    history.pop(next_number - 4096, None)
-                    out.append(history[next_number])
-                    next_number += 1
-                    send_from = next_number
-                else:
-                    break
-                in_flight += 1
+                        else:
+                            command = next(safe_stop if safe_stop is not None else job_iter, None)
+                            if command is None:
+                                exhausted = True
+                                break
+                            if safe_stop is None:
+                                stats.job_lines += 1
+                        history[next_number] = numbered(next_number, command)
+                        out.append(history[next_number])
+                        next_number += 1
+                        send_from = next_number
+                    else:
+                        break
+                    in_flight += 1
             if out:
                 self._write(b"".join(out))
                 stats.transmitted += len(out)
-            for line in self._read_lines():
+            if next_number - oldest > 2 * HISTORY_LINES:  # forget all but the last lines sent, now and then
+                for number in range(oldest, next_number - HISTORY_LINES):
+                    history.pop(number, None)
+                oldest = next_number - HISTORY_LINES
+            lines = self._read_lines()
+            if lines:
                 last_heard = time.monotonic()
+                plain_oks = lines.count(b"ok")  # the common reply, counted without a look at each
+                in_flight = max(0, in_flight - plain_oks)
+                if plain_oks == len(lines):
+                    lines = []
+            for raw in lines:
+                if raw == b"ok":
+                    continue
+                line = raw.decode("ascii", "replace").strip()
                 if line.startswith("ok"):
                     in_flight = max(0, in_flight - 1)
-                    self._temperatures(line)
+                    if len(line) > 2:  # "ok T:..." after M105
+                        self._temperatures(line)
                 elif match := _RESEND.match(line):
                     number = int(match.group(1))
                     if number == repeat_line and repeats_left > 0:
@@ -249,10 +299,13 @@ class MarlinStreamer:
             if in_flight and time.monotonic() - last_heard > self.timeout_s:
                 raise PrinterError(f"The printer on {self.port_name} stopped answering for {self.timeout_s:g} s.",
                                    hint="check the printer and the USB cable; the job has stopped")
-            if total and safe_stop is None:
+            if total and safe_stop is None and now - last_report >= PROGRESS_S:
+                last_report = now
                 progress(min(stats.job_lines - in_flight, total) / total, f"line {stats.job_lines} of {total}")
         self._last_line = next_number - 1
         stats.seconds = time.monotonic() - begin
+        if total and safe_stop is None:
+            progress(min(stats.job_lines, total) / total, f"line {stats.job_lines} of {total}")
         stats.temperatures = dict(self.temperatures)
         return stats
 
