@@ -147,3 +147,17 @@ def test_form_choices_without_pydantic_are_the_schemas(section, field):
     assert vocabulary.choices(section, field) == list(typing.get_args(annotation))
     with pytest.raises(KeyError):
         vocabulary.choices(section, "no_such_field")
+
+
+def test_review_names_codes_warnings_and_phi_without_storing_anything(case, user_dirs):
+    from medprint.registry.answers import validate_answers
+    from medprint.registry.step import review_case
+
+    answers = validate_answers({**FORM, "indication_text": "Mr. Smith, fixation planned"})
+    notes = review_case(open_case(case.folder), answers)
+    assert notes[0] == ("info", "anatomic model: 0559T x1 + 0560T x2 claimed (the case supports 0559T x1)")
+    assert ("warning", "anatomic model: the codes differ from the case content: 0559T x1, 0560T x2 claimed, "
+                       "0559T x1 supported by 1 unit(s)") in notes
+    assert [n for n in notes if n[0] == "error"] == [
+        ("error", "anatomic model: imaging.indication_text: characters 0–9 ('Mr. Smith') look like a name")]
+    assert _queued(user_dirs) == [] and not case.path("registry", "anatomic_model.json").exists()

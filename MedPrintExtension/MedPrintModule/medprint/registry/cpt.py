@@ -74,20 +74,26 @@ def suggest_codes(record: CaseRecord, rules: Optional[Rules] = None) -> list[Cod
 
 def code_lines(object_type: str, units: int, year: int, rules: Optional[Rules] = None,
                primary: str = "") -> list[CodeLine]:
-    """The lines claiming ``units`` units of ``object_type`` ("anatomic_model" or "anatomic_guide")
-    in ``year``: a primary code in effect once (``primary``, or each such code when ""), and its add-on
-    for each further unit. No units, no lines."""
+    """:func:`code_units` as the record's code lines."""
     from .schema import CodeLine
 
+    return [CodeLine(code=code, units=n) for code, n in code_units(object_type, units, year, rules, primary)]
+
+
+def code_units(object_type: str, units: int, year: int, rules: Optional[Rules] = None,
+               primary: str = "") -> list[tuple[str, int]]:
+    """(code, units) claiming ``units`` units of ``object_type`` ("anatomic_model" or "anatomic_guide")
+    in ``year``: a primary code in effect once (``primary``, or each such code when ""), and its add-on
+    for each further unit. No units, no lines."""
     rules = rules or load_rules()
     lines = []
     for code in primary_codes(object_type, year, rules):
         if units < 1 or primary not in ("", code):
             continue
-        lines.append(CodeLine(code=code, units=1))
+        lines.append((code, 1))
         for addon, add_rule in rules.codes.items():
             if add_rule["addon_of"] == code and rules.active(addon, year) and units > 1:
-                lines.append(CodeLine(code=addon, units=units - 1))
+                lines.append((addon, units - 1))
     return lines
 
 

@@ -22,11 +22,12 @@ from ..workflow import Case, is_demo_case, save_case
 from .answers import Answers, load_answers
 from .client import RegistryClient
 from .config import UNASSIGNED_SITE, load_config, outbox_path
-from .cpt import suggest_codes
+from .cpt import check_codes, suggest_codes
 from .deid import records_from_case
 from .outbox import Outbox
+from .phi_scan import scan_payload
 from .schema import CaseRecord
-from .submit import check_record, submit_record
+from .submit import PAYER, check_record, submit_record
 
 RECORD_FOLDER = "registry"
 DEMO_OUTBOX = "demo-outbox.sqlite3"
@@ -46,6 +47,22 @@ def case_records(case, answers: Answers, site: str = UNASSIGNED_SITE) -> list[Ca
         lines = answers.cpt[kind] if kind in answers.cpt else suggest_codes(draft)
         records.append(CaseRecord.model_validate({**draft.model_dump(), "cpt": [c.model_dump() for c in lines]}))
     return records
+
+
+def review_case(case, answers: Answers, payer: str = PAYER) -> list[tuple[str, str]]:
+    """What submitting the case with ``answers`` would meet, without storing anything: per record the
+    codes claimed and suggested ("info"), the CPT rules' findings ("error" refuses, "warning" shows)
+    and every suspected identifier in its text ("error", field and characters named)."""
+    notes = []
+    for record in case_records(case, answers):
+        kind = record.digital_model.object_type.replace("_", " ")
+        suggested = _codes([c.model_dump() for c in suggest_codes(record)])
+        notes.append(("info", f"{kind}: {_codes([c.model_dump() for c in record.cpt])} claimed "
+                              f"(the case supports {suggested})"))
+        notes += [(f.level, f"{kind}: {f.message}") for f in check_codes(record, payer=payer)]
+        notes += [("error", f"{kind}: {span.describe(field)}")
+                  for field, span in scan_payload(record.model_dump(mode="json"))]
+    return notes
 
 
 def run_register(case: Case, progress: Progress) -> str:
