@@ -32,11 +32,16 @@ from .report import write_report
 from .workflow import Case, save_case
 
 
+#: The printer the QA checks a case with a guide plan for, by the plan's printing technology.
+TECHNOLOGY_PRINTERS = {"resin": "form-3", "fdm": "prusa-mk4"}
+
+
 @dataclass(frozen=True)
 class ExportSettings:
-    """Printer profile (name, optional build size mm and minimum wall mm), repair limit (mm), DICOM."""
+    """Printer profile (name, optional build size mm and minimum wall mm; no name: the case's
+    printer, see :func:`case_printer`), repair limit (mm), DICOM."""
 
-    printer: str = DEFAULT_PRINTER
+    printer: Optional[str] = None
     build_mm: Optional[tuple[float, float, float]] = None
     min_wall_mm: Optional[float] = None
     repair: bool = True
@@ -56,6 +61,17 @@ def case_parts(case: Case) -> list[tuple[str, Path, tuple[int, int, int]]]:
     return parts
 
 
+def case_printer(case: Case) -> str:
+    """The printer profile a case is checked for: one of its guide plan's printing technology
+    (:data:`TECHNOLOGY_PRINTERS`) when the guide step used a plan, else :data:`DEFAULT_PRINTER`."""
+    from .guide.plan import load_plan
+
+    plan = case.results.get("guide", {}).get("plan")
+    if not plan or not case.path(plan).is_file():
+        return DEFAULT_PRINTER
+    return TECHNOLOGY_PRINTERS[load_plan(case.path(plan)).technology]
+
+
 def export_case(case: Case, settings: ExportSettings = ExportSettings(),
                 progress: Optional[Progress] = None) -> dict:
     """Run the export step on ``case``; records and returns ``case.results["export"]``."""
@@ -68,7 +84,8 @@ def export_case(case: Case, settings: ExportSettings = ExportSettings(),
         yield
         seconds[name] = round(seconds.get(name, 0.0) + time.perf_counter() - begin, 3)
 
-    printer = printer_profile(settings.printer, settings.build_mm, settings.min_wall_mm)
+    printer_name = settings.printer or case_printer(case)
+    printer = printer_profile(printer_name, settings.build_mm, settings.min_wall_mm)
     qa_settings = QASettings(printer=printer)
     out = case.path("export")
     out.mkdir(parents=True, exist_ok=True)
@@ -109,7 +126,7 @@ def export_case(case: Case, settings: ExportSettings = ExportSettings(),
         html = write_report(reports, out, case.label, sub_progress(progress, 0.7, 0.9))
     written += [out / f"{case.label}-qa.json", html] + [out / f"{name}-qa.png" for name, _, _ in reports]
     progress(0.9, "writing the case bundle")
-    settings_record = {**asdict(settings), "printer_profile": printer.to_dict()}
+    settings_record = {**asdict(settings), "printer": printer_name, "printer_profile": printer.to_dict()}
     save_case(case)
     with stage("bundle"):
         bundle = write_bundle(case.folder, written + [case.path("case.json")], out / f"{case.label}-bundle.zip", {
@@ -129,7 +146,8 @@ def export_case(case: Case, settings: ExportSettings = ExportSettings(),
 
 
 def run_export_step(case: Case, progress: Progress) -> str:
-    """The workflow runner (see ``workflow.STEP_RUNNERS``): default settings; a one-line summary."""
+    """The workflow runner (see ``workflow.STEP_RUNNERS``): default settings (the case's printer); a
+    one-line summary."""
     record = export_case(case, ExportSettings(), progress)
     verdicts = ", ".join(f"{name}: {p['verdict']}" for name, p in record["parts"].items())
     return f"{verdicts}; 3MF, QA report and bundle in export/"
