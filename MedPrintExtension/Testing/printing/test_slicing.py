@@ -65,14 +65,49 @@ def test_part_bigger_than_the_bed_refused_before_slicing(box_stl, tmp_path):
     assert not (tmp_path / "job.gcode").exists()
 
 
+def _extruded_extents(gcode) -> tuple[float, float]:
+    """X and Y extents (mm) of the extruding moves."""
+    xs, ys = [], []
+    for cmd in commands(gcode):
+        if cmd.startswith("G1") and " E" in cmd and (m := re.search(r"X([\d.]+) Y([\d.]+)", cmd)):
+            xs.append(float(m.group(1)))
+            ys.append(float(m.group(2)))
+    return max(xs) - min(xs), max(ys) - min(ys)
+
+
 def test_long_part_turned_to_fit(box_stl, tmp_path):
-    # 200 mm along Y does not fit the MK4's 210 mm depth with margins, but fits along its 250 mm width
-    assert not fit_parts([(20, 205, 10)], printer_profile("prusa-mk4")).rotate_z == 0
-    result = _slice([box_stl((20, 205, 5))], tmp_path / "job.gcode", "prusa-mk4", detail_mm=0.1)
-    assert result.rotate_z == 90
-    xs = [float(m.group(1)) for cmd in commands(result.output)
-          if cmd.startswith("G1") and " E" in cmd and (m := re.search(r"X([\d.]+)", cmd))]
-    assert max(xs) - min(xs) > 200  # printed along X
+    # 215 mm along Y does not fit the MK4's 210 mm depth, but fits along its 250 mm width (Z stays up)
+    assert fit_parts([(20, 215, 10)], printer_profile("prusa-mk4")).turn_deg == (0, 0, 90)
+    result = _slice([box_stl((20, 215, 5))], tmp_path / "job.gcode", "prusa-mk4", detail_mm=0.1)
+    assert result.turn_deg == (0, 0, 90) and result.estimates.layers == 25  # 5 mm at 0.2 mm: height kept
+    x, y = _extruded_extents(result.output)
+    assert 215 < x < 224 and 20 < y < 29  # printed along X, inside a skirt 3 mm away
+    assert "; skirts = 1" in result.output.read_text()
+    # a part that leaves no room for a skirt gets none (it would run off the bed)
+    full = _slice([box_stl((248, 20, 2), "full.stl")], tmp_path / "full.gcode", "prusa-mk4", detail_mm=0.1)
+    assert full.turn_deg == (0, 0, 0) and "; skirts = 0" in full.output.read_text()
+    assert _extruded_extents(full.output)[0] == pytest.approx(248, abs=1)
+
+
+def test_tall_part_laid_on_its_side(box_stl, tmp_path):
+    # 230 mm tall does not fit the MK4's 220 mm height; laid on its side (90° about X, then turned
+    # about Z so that its length runs along the 250 mm width) it does
+    result = _slice([box_stl((30, 12, 230))], tmp_path / "job.gcode", "prusa-mk4", detail_mm=0.1, layer_height_mm=0.3)
+    assert result.turn_deg == (90, 0, 90) and result.estimates.layers == 40  # now 12 mm tall at 0.3 mm
+    x, y = _extruded_extents(result.output)
+    assert 230 < x < 239 and 30 < y < 39  # inside a skirt 3 mm away: the part's Z now runs along X
+    assert "; skirts = 1" in result.output.read_text()
+
+
+def test_fit_agrees_with_the_export_qa():
+    from medprint.build_volume import printer_profile as qa_profile
+
+    qa = qa_profile("prusa-mk4")
+    slicer = printer_profile("prusa-mk4")
+    assert qa.size_mm == slicer.bed_mm
+    for extent in [(249, 20, 5), (20, 215, 5), (30, 12, 230), (215, 230, 200), (251, 20, 5), (230, 230, 200),
+                   (260, 10, 10), (240, 200, 221), (10, 221, 209)]:
+        assert qa.fits(extent) == fit_parts([extent], slicer).fits, extent
 
 
 def test_missing_slicer_names_the_package(box_stl, tmp_path, monkeypatch):

@@ -1,8 +1,9 @@
 """Printer and material profiles, and the build-volume check done before slicing.
 
 Sizes are millimetres along the printer's X (width), Y (depth) and Z (height). A part keeps its
-file coordinates' axes (LPS: Z is superior), so the check is on its axis-aligned extents, with a
-90° turn about Z allowed (the slicer is then told to rotate the part).
+file coordinates' axes (LPS: Z is superior) when it fits so; otherwise it is turned 90° about Z or,
+a single part, laid on a side — the same check as the export QA's (:func:`medprint.build_volume.place`);
+the slicer is then told to rotate it.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ import numpy as np
 from .. import build_volume
 from ..errors import InputError
 
-#: Gap kept between a part and the bed edge (skirt, brim), mm.
-BED_MARGIN_MM = 5.0
+#: Gap kept between parts printed together, mm.
+PART_GAP_MM = 5.0
 
 
 @dataclass(frozen=True)
@@ -113,34 +114,28 @@ def default_material(printer: PrinterProfile) -> str:
 
 @dataclass(frozen=True)
 class Fit:
-    """How parts go on a printer: ``rotate_z`` is 0 or 90 degrees."""
+    """How parts go on a printer: ``turn_deg`` (about X, then Y, then Z; see
+    :func:`medprint.build_volume.place`), the space they take (mm), and why they do not fit."""
 
     fits: bool
-    rotate_z: int
+    turn_deg: tuple[int, int, int]
     size_mm: tuple[float, float, float]
     reason: str = ""
 
 
 def fit_parts(sizes_mm: list[tuple[float, float, float]], printer: PrinterProfile) -> Fit:
-    """Whether parts of these extents (mm, X Y Z) fit the build volume together, unscaled.
-
-    Each part needs its extents plus :data:`BED_MARGIN_MM` on every side in X and Y; parts are
-    checked as a row along X (as placed) or along Y (turned 90° about Z). Height must fit as is.
-    """
-    sizes = np.asarray(sizes_mm, dtype=float).reshape(-1, 3)
-    bed = np.asarray(printer.bed_mm)
-    height = float(sizes[:, 2].max())
-    for rotate in (0, 90):
-        xy = sizes[:, :2] if rotate == 0 else sizes[:, ::-1][:, 1:]  # (y, x) when turned
-        need_x = float(xy[:, 0].sum() + BED_MARGIN_MM * (len(xy) + 1))
-        need_y = float(xy[:, 1].max() + 2 * BED_MARGIN_MM)
-        if need_x <= bed[0] and need_y <= bed[1] and height <= bed[2]:
-            return Fit(True, rotate, (need_x, need_y, height))
-    total = (float(sizes[:, 0].sum()), float(sizes[:, 1].max()), height)
-    return Fit(False, 0, total, reason=(
-        f"the part{'s' if len(sizes) > 1 else ''} measure{'' if len(sizes) > 1 else 's'} "
-        f"{total[0]:.0f} × {total[1]:.0f} × {total[2]:.0f} mm; {printer.name}'s build volume is "
-        f"{bed[0]:.0f} × {bed[1]:.0f} × {bed[2]:.0f} mm (with a {BED_MARGIN_MM:g} mm margin)"))
+    """Whether parts of these extents (mm, file axes) fit the build volume together, unscaled:
+    the export QA's check (:func:`medprint.build_volume.place`), parts :data:`PART_GAP_MM` apart."""
+    placed = build_volume.place(sizes_mm, printer.bed_mm, PART_GAP_MM)
+    if placed.fits:
+        return Fit(True, placed.turn_deg, placed.size_mm)
+    x, y, z = placed.size_mm
+    bed = printer.bed_mm
+    count = len(np.asarray(sizes_mm).reshape(-1, 3))
+    return Fit(False, placed.turn_deg, placed.size_mm, reason=(
+        f"the part{'s' if count > 1 else ''} measure{'' if count > 1 else 's'} {x:.0f} × {y:.0f} × {z:.0f} mm"
+        f"{' side by side' if count > 1 else ''}, which no orientation fits into {printer.name}'s build volume "
+        f"of {bed[0]:.0f} × {bed[1]:.0f} × {bed[2]:.0f} mm"))
 
 
 def printers_that_fit(sizes_mm: list[tuple[float, float, float]], technology: str = "FFF") -> list[PrinterProfile]:

@@ -1,8 +1,9 @@
 """Slicing with the PrusaSlicer CLI (Debian ``prusa-slicer``, headless ``--export-gcode``).
 
 Parts are STL (LPS millimetres, as the case writes them) or 3MF files; they keep their axes (Z up
-is superior) and are checked against the printer's build volume *before* the slicer runs, because
-PrusaSlicer aborts on a part bigger than the bed. The slicer sees the parts under neutral names
+is superior) when they fit so, else they are turned as the export QA's fit check says
+(:func:`medprint.build_volume.place`); the check runs *before* the slicer, because PrusaSlicer
+aborts on a part bigger than the bed. The slicer sees the parts under neutral names
 (``part-1.stl``) from a private folder, so no case path or label reaches the G-code.
 """
 
@@ -29,6 +30,8 @@ from .profiles import MaterialProfile, PrinterProfile, fit_parts, printers_that_
 #: Environment variable naming the PrusaSlicer executable (default: ``prusa-slicer`` on PATH).
 SLICER_ENV = "MEDPRINT_PRUSA_SLICER"
 PART_SUFFIXES = (".stl", ".3mf")
+#: Room a skirt needs around the parts (its distance and one loop), mm.
+SKIRT_ROOM_MM = 4.0
 
 
 @dataclass(frozen=True)
@@ -53,7 +56,7 @@ class SliceSettings:
             raise InputError(f"Infill must be 0–100 %, not {self.infill_percent:g}.")
         return {"layer_height": f"{layer:g}", "first_layer_height": f"{layer:g}",
                 "fill_density": f"{self.infill_percent:g}%", "fill_pattern": "grid", "perimeters": "2",
-                "top_solid_layers": "4", "bottom_solid_layers": "3", "skirts": "1",
+                "top_solid_layers": "4", "bottom_solid_layers": "3", "skirts": "1", "skirt_distance": "3",
                 "support_material": str(int(self.supports)),
                 "support_material_auto": str(int(self.supports)), "resolution": f"{self.detail_mm:g}"}
 
@@ -67,13 +70,13 @@ class SliceResult:
     printer: str
     material: str
     settings: dict
-    rotate_z: int
+    turn_deg: tuple
     seconds: float
     part_sizes_mm: list = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return {"printer": self.printer, "material": self.material, "settings": self.settings,
-                "rotate_z_deg": self.rotate_z, "part_sizes_mm": self.part_sizes_mm,
+                "turn_deg": list(self.turn_deg), "part_sizes_mm": self.part_sizes_mm,
                 "estimates": self.estimates.to_dict(), "slice_seconds": round(self.seconds, 2)}
 
 
@@ -124,6 +127,9 @@ def slice_parts(parts: list[Path], output: Path, printer: PrinterProfile, materi
         raise InputError(f"The part does not fit {printer.name}: {fit.reason}.",
                          hint=("parts are never scaled; print on " + " or ".join(others)) if others
                          else "parts are never scaled; split the part or use a larger printer")
+    room = min(b - n for b, n in zip(printer.bed_mm[:2], fit.size_mm[:2])) / 2  # parts are centred
+    if printer.technology == "FFF" and room < SKIRT_ROOM_MM:
+        config["skirts"] = "0"  # parts that (nearly) fill the bed get no skirt: it would run off the bed
     suffix = ".gcode" if printer.technology == "FFF" else ".sl1"
     output = Path(output)
     if output.suffix.lower() != suffix:
@@ -133,16 +139,17 @@ def slice_parts(parts: list[Path], output: Path, printer: PrinterProfile, materi
         work = Path(tmp)
         names = []
         for i, part in enumerate(parts, 1):
-            name = work / f"part-{i}{part.suffix.lower()}"
-            os.symlink(part.resolve(), name)
+            if any(fit.turn_deg):  # turned here: PrusaSlicer arranges before it rotates
+                name = _turned_copy(part, work / f"part-{i}.stl", fit.turn_deg)
+            else:
+                name = work / f"part-{i}{part.suffix.lower()}"
+                os.symlink(part.resolve(), name)
             names.append(name.name)
         (work / "config.ini").write_text("".join(f"{k} = {v}\n" for k, v in config.items()))
         bed_x, bed_y, _ = printer.bed_mm
         command = [exe, "--loglevel=1", "--load", "config.ini", "--merge",
                    "--export-gcode" if suffix == ".gcode" else "--export-sla", "-o", f"job{suffix}",
                    "--center", f"{bed_x / 2:g},{bed_y / 2:g}"]
-        if fit.rotate_z:
-            command += ["--rotate", str(fit.rotate_z)]
         progress(0.05, f"slicing {len(parts)} part{'s' if len(parts) > 1 else ''} for {printer.name}")
         returncode, text = _run_slicer(command + names, work, timeout_s, progress)
         if returncode != 0 or not (work / f"job{suffix}").is_file():
@@ -158,9 +165,21 @@ def slice_parts(parts: list[Path], output: Path, printer: PrinterProfile, materi
     result = SliceResult(output, read_estimates(output), printer.name, material.name,
                          {k: config[k] for k in ("layer_height", "fill_density", "support_material",
                                                  "supports_enable", "resolution") if k in config},
-                         fit.rotate_z, seconds, [list(s) for s in sizes])
+                         fit.turn_deg, seconds, [list(s) for s in sizes])
     progress(1.0, "sliced")
     return result
+
+
+def _turned_copy(part: Path, copy: Path, turn_deg: tuple[int, int, int]) -> Path:
+    """``part`` rotated about X, then Y, then Z by ``turn_deg`` (degrees), written as binary STL."""
+    import trimesh
+
+    mesh = trimesh.load(part, force="mesh")
+    for axis, degrees in zip(np.eye(3), turn_deg):
+        if degrees:
+            mesh.apply_transform(trimesh.transformations.rotation_matrix(np.radians(degrees), axis))
+    mesh.export(copy)
+    return copy
 
 
 _STAGE = re.compile(r"^(\d+) => (.+)$")
