@@ -197,3 +197,29 @@ def test_step_sends_to_the_printer_named(tmp_path, box_stl, config_dir, octoprin
     assert "sent" not in busy and busy["not_sent"] == "lab is busy (printing knee01.gcode)"
     client.cancel()
     assert follow(client, poll_s=0.2, timeout_s=60).state == "cancelled"
+
+
+def test_printers_add_asks_for_secrets_without_echo(config_dir, monkeypatch):
+    monkeypatch.delenv("MEDPRINT_PRINTER_API_KEY", raising=False)
+    monkeypatch.delenv("MEDPRINT_PRINTER_PASSWORD", raising=False)
+    runner = CliRunner()
+    added = runner.invoke(app, ["printers", "add", "lab", "--kind", "octoprint", "--address", "http://127.0.0.1:1"],
+                          input="k-secret-789\n")
+    assert added.exit_code == 0, added.output
+    assert "OctoPrint API key" in added.output and "k-secret-789" not in added.output
+    assert load_printers()["lab"].api_key == "k-secret-789"
+    digest = runner.invoke(app, ["printers", "add", "mk4", "--kind", "prusalink", "--address", "http://127.0.0.1:2",
+                                 "--username", "maker"], input="pw-secret-321\n")
+    assert digest.exit_code == 0 and "PrusaLink password of maker" in digest.output
+    assert "pw-secret-321" not in digest.output and load_printers()["mk4"].password == "pw-secret-321"
+    # Moonraker may ask for no key: Enter leaves it empty; a serial printer has no secret to ask for
+    klipper = runner.invoke(app, ["printers", "add", "voron", "--kind", "moonraker", "--address",
+                                  "http://127.0.0.1:3"], input="\n")
+    assert klipper.exit_code == 0 and load_printers()["voron"].api_key == ""
+    usb = runner.invoke(app, ["printers", "add", "desk", "--kind", "serial", "--address", "/dev/ttyACM0"])
+    assert usb.exit_code == 0 and "key" not in usb.output.lower()
+    # given on the command line: nothing is asked
+    given = runner.invoke(app, ["printers", "add", "lab", "--kind", "octoprint", "--address", "http://127.0.0.1:1",
+                                "--api-key", "k-2"])
+    assert given.exit_code == 0 and "API key" not in given.output and load_printers()["lab"].api_key == "k-2"
+    assert "k-secret-789" not in printers_file().read_text()

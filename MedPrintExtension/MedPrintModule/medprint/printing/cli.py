@@ -128,16 +128,34 @@ def add_printer(
                                  help="password (or env MEDPRINT_PRINTER_PASSWORD)"),
     baudrate: int = typer.Option(115200, help="serial speed"),
 ):
-    """Add or replace a printer in the user's config (mode 0600)."""
+    """Add or replace a printer in the user's config (mode 0600). A missing API key or password
+    is asked for with hidden input."""
     from ..cli import _fail
     from ..errors import MedPrintError
     from .config import PrinterConfig, save_printer
 
     try:
-        path = save_printer(PrinterConfig(name, kind, address, profile, api_key, username, password, baudrate))
+        config = PrinterConfig(name, kind, address, profile, api_key, username, password, baudrate)
+        _ask_secret(config)
+        path = save_printer(config)
     except MedPrintError as err:
         _fail(err)
     out.print(f"Printer '{name}' saved in {path}")
+
+
+def _ask_secret(config) -> None:
+    """Ask for the secret ``config`` lacks, without echoing it: OctoPrint's API key, PrusaLink's
+    password (with a user name) or API key, Moonraker's API key (empty when it asks for none)."""
+    if config.api_key or config.password or config.kind == "serial":
+        return
+    if config.kind == "prusalink" and config.username:
+        config.password = typer.prompt(f"PrusaLink password of {config.username}", hide_input=True)
+    elif config.kind == "moonraker":
+        config.api_key = typer.prompt("Moonraker API key (Enter if it asks for none)", default="",
+                                      hide_input=True, show_default=False)
+    else:
+        label = "OctoPrint" if config.kind == "octoprint" else "PrusaLink"
+        config.api_key = typer.prompt(f"{label} API key", hide_input=True)
 
 
 @printers_app.command("remove")
