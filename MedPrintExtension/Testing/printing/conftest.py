@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from print_servers import start_octoprint
+from print_servers import ENVS, start_octoprint
+
+CURA_DEFINITIONS = ENVS / "cura" / "usr" / "share" / "cura" / "resources" / "definitions"
 
 
 def write_box_stl(path: Path, size_mm: tuple[float, float, float], origin=(0.0, 0.0, 0.0)) -> Path:
@@ -36,3 +38,12 @@ def octoprint(tmp_path_factory):
     server = start_octoprint(tmp_path_factory.mktemp("octoprint"))
     yield server
     server.stop()
+
+
+@pytest.fixture
+def cura_definitions(monkeypatch):
+    """Cura's setting definitions, extracted from Debian's cura .deb by `make printing-servers`."""
+    assert (CURA_DEFINITIONS / "fdmprinter.def.json").is_file(), \
+        f"{CURA_DEFINITIONS} is missing: run `make printing-servers` (part of `make test`)"
+    monkeypatch.setenv("MEDPRINT_CURA_DEFINITIONS", str(CURA_DEFINITIONS))
+    return CURA_DEFINITIONS

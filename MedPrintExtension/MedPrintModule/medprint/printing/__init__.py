@@ -1,2 +1,2 @@
-"""Printing: slicing with the PrusaSlicer CLI, G-code estimates, and printers behind one protocol
+"""Printing: slicing with the PrusaSlicer CLI or CuraEngine, G-code estimates, and printers behind one protocol
 (OctoPrint, Moonraker, PrusaLink over HTTP; Marlin over USB serial). No Slicer imports."""

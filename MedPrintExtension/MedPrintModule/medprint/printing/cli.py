@@ -23,6 +23,7 @@ def print_command(
     layer_height: Optional[float] = typer.Option(None, help="layer height, mm"),
     infill: float = typer.Option(15.0, help="infill, percent"),
     supports: bool = typer.Option(False, help="generate supports"),
+    slicer: str = typer.Option("prusa", help="prusa (PrusaSlicer) or cura (CuraEngine, filament only)"),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="G-code file to write"),
     dry_run: bool = typer.Option(False, "--dry-run", help="stop after slicing"),
     follow_job: bool = typer.Option(True, "--follow/--no-follow", help="follow the job until it ends"),
@@ -53,9 +54,10 @@ def print_command(
         output = output or folder / f"{label}-{chosen.name}{suffix}"
         with _stages() as stage:
             sliced = prepare(parts, output, chosen, mat, SliceSettings(layer_height, infill, supports),
-                             stage("slice"))
+                             stage("slice"), slicer)
         est = sliced.estimates
-        table = Table(title=f"Sliced for {chosen.name} ({mat.name})", show_header=False, title_justify="left")
+        table = Table(title=f"Sliced for {chosen.name} ({mat.name})" + (f" with {sliced.slicer}" if sliced.slicer else ""),
+                      show_header=False, title_justify="left")
         table.add_row("output", str(sliced.output))
         table.add_row("print time", format_duration(est.print_seconds) if est.print_seconds else "unknown")
         if est.filament_g is not None:

@@ -17,18 +17,19 @@ SLICED_SUFFIXES = (".gcode", ".sl1")
 
 
 def prepare(inputs: list[Path], output: Path, printer: PrinterProfile, material: MaterialProfile,
-            settings: SliceSettings = SliceSettings(), progress: Optional[Progress] = None) -> SliceResult:
-    """Slice ``inputs`` (STL/3MF parts, mm) into ``output``; a single already-sliced file
-    (``.gcode``/``.sl1``) is used as it is, with its own estimates."""
+            settings: SliceSettings = SliceSettings(), progress: Optional[Progress] = None,
+            slicer: str = "prusa") -> SliceResult:
+    """Slice ``inputs`` (STL/3MF parts, mm) into ``output`` with ``slicer`` (``prusa`` or ``cura``);
+    a single already-sliced file (``.gcode``/``.sl1``) is used as it is, with its own estimates."""
     inputs = [Path(p) for p in inputs]
     if len(inputs) == 1 and inputs[0].suffix.lower() in SLICED_SUFFIXES:
         if not inputs[0].is_file():
             raise InputError(f"'{inputs[0].name}' does not exist.")
         (progress or no_progress)(1.0, "already sliced")
-        return SliceResult(inputs[0], read_estimates(inputs[0]), printer.name, material.name, {}, 0, 0.0)
+        return SliceResult(inputs[0], read_estimates(inputs[0]), printer.name, material.name, {}, (0, 0, 0), 0.0)
     if any(p.suffix.lower() not in PART_SUFFIXES for p in inputs):
         raise InputError("Give STL/3MF parts to slice, or one sliced .gcode/.sl1 file.")
-    return slice_parts(inputs, output, printer, material, settings, progress)
+    return slice_parts(inputs, output, printer, material, settings, progress, slicer=slicer)
 
 
 def send(config: PrinterConfig, file: Path, remote_name: str, follow_job: bool = True,
