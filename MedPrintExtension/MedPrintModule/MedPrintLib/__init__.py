@@ -1,12 +1,18 @@
-"""Slicer adapters for MedPrint: MRML nodes <-> core types, and first-use installs.
+"""Slicer side of MedPrint: MRML nodes <-> core types, the workflow panels, and first-use installs.
 
-``volume_node`` (scalar volume <-> ``Volume``), ``segmentation_node`` (segment <-> mask, closed surface),
-``model_node`` (model <-> ``Mesh``), ``markups_plan`` (markups <-> guide plan), ``case_node`` (the
-parameter node <-> the case folder), ``dependencies`` (packages Slicer lacks, installed with consent).
+Adapters: ``volume_node`` (scalar volume <-> ``Volume``), ``segmentation_node`` (segment <-> mask, closed
+surface), ``model_node`` (model <-> ``Mesh``), ``markups_plan`` (markups <-> guide plan), ``case_node``
+(the parameter node <-> the case folder), ``register_form`` (the Register form's fields <-> the
+clinician's answers), ``dependencies`` (packages Slicer lacks, installed with consent). They use only
+MRML classes and VTK (no ``slicer.app``, no Qt), so they run both inside Slicer and on PyPI
+``slicer-core``, where the tests exercise them.
 
-Everything here is Slicer-side and thin: it converts a node into a ``medprint`` type (or back) and
-nothing else. The functions use only MRML classes and VTK (no ``slicer.app``, no Qt), so they run
-both inside Slicer and on PyPI ``slicer-core``, where the tests exercise them.
+Panels: ``model_panel``, ``guide_panel``, ``export_panel``, ``print_panel``, ``register_panel`` hold each
+section's case actions (plain functions, exposed on ``MedPrintLogic``) and its widget handlers (given
+the module widget as host); ``panel_widgets`` writes tables, choices and notes into Qt widgets with
+Qt's C++ API only (so the tests run it on real Qt widgets); ``step_status`` (status lines),
+``progress_dialog`` (cancellable long work), ``i18n`` (Slicer's ``tr``), ``workflow_selftest`` (what
+``MedPrintTest`` runs in Slicer).
 
 Coordinates: Slicer scenes are RAS, ``medprint`` types say which space they hold (mostly LPS); the
 flip itself lives in ``medprint.coords``. A node under a *linear* parent transform is read and

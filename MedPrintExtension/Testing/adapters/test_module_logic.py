@@ -8,6 +8,7 @@ logic under test uses none of them: volumes, segmentations, models and the case 
 """
 
 import importlib
+import json
 import sys
 import types
 
@@ -165,7 +166,9 @@ def test_later_steps_run_from_slicer_on_the_case(module, ct_folder, tmp_path, mo
     ct = read_ct_with_slicer(scene, ct_folder)
     case = create_case(tmp_path / "case", "abdomen-2")
     logic.makeModel(ct, scene.AddNewNodeByClass("vtkMRMLModelNode"), ModelSettings(), case=case)
-    steps = [step for step in module.LATER_STEPS if step in STEP_RUNNERS and step != "guide"]
+    from MedPrintLib.step_status import LATER_STEPS
+
+    steps = [step for step in LATER_STEPS if step in STEP_RUNNERS and step != "guide"]
     assert steps, "no later step's core has registered a runner yet"
     for step in steps:
         models_before = scene.GetNumberOfNodesByClass("vtkMRMLModelNode")
@@ -255,3 +258,61 @@ def test_guide_panel_designs_the_guide_from_markups_on_the_demo_ct(module, tmp_p
     assert distances.min() < 2.0
     center = np.mean(demo.contact.points_lps, axis=0)
     assert np.linalg.norm(guide.vertices.mean(axis=0) - center) < 30.0
+
+
+def test_print_on_the_chosen_printer_then_register_with_the_form(module, tmp_path, monkeypatch):
+    """The Print panel's choice reaches the print step (sliced for that printer's profile; it listens
+    nowhere, so the job is recorded as not sent), and the Register form's answers, set on the parameter
+    node as its widgets would, are saved in the case, reviewed and queued in the test's own outbox."""
+    from MedPrintLib import print_panel, register_form
+    from medprint.errors import InputError
+    from medprint.printing.config import PrinterConfig, printer_choices, save_printer
+    from medprint.registry.answers import ANSWERS_FILE
+    from medprint.registry.outbox import Outbox
+    from medprint.registry.schema import CaseRecord
+    from medprint.workflow import DEMO_CT
+
+    monkeypatch.setenv("MEDPRINT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("MEDPRINT_CONFIG_DIR", str(tmp_path / "config"))
+    for variable in ("MEDPRINT_REGISTRY_URL", "MEDPRINT_REGISTRY_SITE", "MEDPRINT_REGISTRY_TOKEN"):
+        monkeypatch.delenv(variable, raising=False)
+    scene = slicer.mrmlScene
+    logic = module.MedPrintLogic()
+    case = create_case(tmp_path / "case", "spine-2")
+    logic.makeModel(read_ct_with_slicer(scene, DEMO_CT), scene.AddNewNodeByClass("vtkMRMLModelNode"),
+                    ModelSettings(), case=case)
+    save_printer(PrinterConfig(name="bench-voron", kind="octoprint", address="http://127.0.0.1:9", api_key="k",
+                               profile="voron-350"))  # the demo spine (261 mm long) fits its bed
+    items = print_panel.printer_items(printer_choices())
+    assert items == [("First printer that answers", ""), ("bench-voron (octoprint, voron-350)", "bench-voron")]
+    with pytest.raises(InputError, match="known printers: bench-voron"):
+        logic.printCase(open_case(case.folder), "no-such-printer")
+    summary = logic.printCase(open_case(case.folder), "bench-voron")
+    printed = open_case(case.folder).results["print"]
+    assert printed["printer_profile"] == "voron-350" and printed["technology"] and "not sent" in summary
+    assert "sent" not in printed and printed["not_sent"]
+
+    node = scene.AddNewNodeByClass("vtkMRMLScriptedModuleNode")  # the parameter node, as the widgets set it
+    for name, value in {"registerAgeBand": "40-49", "registerIndication": "neuro", "registerPrinted": "yes",
+                        "registerCadOther": "25", "registerConfidenceAfter": "5", "registerModelCode": "0559T",
+                        "registerModelUnits": "2"}.items():
+        node.SetParameter(name, value)
+    notes = logic.reviewRegisterForm(open_case(case.folder), node)
+    assert notes[0] == ("info", "anatomic model: 0559T x1 + 0560T x1 claimed (the case supports 0559T x1)")
+    assert [level for level, _text in notes].count("error") == 0
+    # the print step's technology and material filled the unanswered fields, and were saved with the answers
+    assert node.GetParameter("registerTechnology") == "material_extrusion"
+    assert json.loads(case.path(*ANSWERS_FILE).read_text())["technology"] == "material_extrusion"
+    summary = logic.runStep(open_case(case.folder), "register")
+    assert summary == "0559T x1 + 0560T x1 queued (no registry configured)"
+    (entry,) = Outbox(tmp_path / "data" / "registry-outbox.sqlite3").entries()
+    record = CaseRecord.model_validate_json(entry.payload)
+    assert (record.patient.age_band, record.imaging.indication_category, record.effort.cad.non_clinician,
+            record.assessment.confidence_after) == ("40-49", "neuro", 25, 5)
+    (model,) = record.physical_models
+    assert (model.printer_model, model.technology) == (printed["printer_model"], "material_extrusion")
+    assert logic.outboxStatus() == "Outbox: 1 pending, 0 sent, 0 rejected; registry: none configured"
+    # an untouched form (a new scene) takes the answers saved in the case instead of erasing them
+    fresh = scene.AddNewNodeByClass("vtkMRMLScriptedModuleNode")
+    assert logic.saveRegisterForm(open_case(case.folder), fresh).patient.age_band == "40-49"
+    assert register_form.answers_from_parameters(fresh)["assessment"] == {"confidence_after": 5}
