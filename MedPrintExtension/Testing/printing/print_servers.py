@@ -4,6 +4,7 @@ and Moonraker 0.11, each from its own venv under build/printing (built by `make 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -62,10 +63,12 @@ class Server:
 
 
 def start_octoprint(basedir: Path, simulated_errors: bool = False) -> Server:
-    """OctoPrint with the Virtual Printer (fast: no throttle), a known admin user and API key; with
+    """OctoPrint with the Virtual Printer (fast: no throttle), a known admin user and API key, and a
+    PrusaSlicer slicer plugin (octoprint_prusaslicer_plugin.py) that takes STL and 3MF; with
     ``simulated_errors`` the plugin's default resend/checksum errors at lines 100-115 stay on."""
     _need(OCTOPRINT_BIN)
-    basedir.mkdir(parents=True, exist_ok=True)
+    (basedir / "plugins").mkdir(parents=True, exist_ok=True)  # OctoPrint slices 3MF with PrusaSlicer
+    shutil.copy(Path(__file__).with_name("octoprint_prusaslicer_plugin.py"), basedir / "plugins")
     port = free_port()
     errors = "" if simulated_errors else "    simulated_errors: []\n"
     (basedir / "config.yaml").write_text(f"""\

@@ -41,6 +41,12 @@ def print_command(
         config = get_printer(printer) if printer else None
         if config is None and not dry_run:
             raise InputError("Say which printer to send to (--printer NAME), or slice only (--dry-run).")
+        if config is not None and config.takes_3mf and not dry_run:
+            model, label = _model(targets)
+            with _stages() as stage:
+                status = send(config, model, f"{label}{model.suffix.lower()}", follow_job, stage("print"))
+            out.print(f"{config.name} sliced {model.name} itself: {status.state}")
+            return
         parts, label, folder = _parts(targets)
         if profile or config:
             chosen = printer_profile(profile or config.profile)
@@ -97,6 +103,25 @@ def _parts(targets: list[Path]) -> tuple[list[Path], str, Path]:
     return targets, targets[0].stem, targets[0].parent
 
 
+def _model(targets: list[Path]) -> tuple[Path, str]:
+    """The model a printer that slices itself gets: a case's 3MF from the export step, or one
+    given .3mf/.stl file; and a label for its remote name."""
+    from ..errors import InputError
+    from ..workflow import open_case
+    from .step import export_3mf
+
+    if len(targets) == 1 and targets[0].is_dir():
+        case = open_case(targets[0])
+        model = export_3mf(case)
+        if model is None:
+            raise InputError("This printer slices 3MF itself, and the case has no 3MF yet.",
+                             hint="run the export step first (medprint export)")
+        return model, case.label
+    if len(targets) != 1 or targets[0].suffix.lower() not in (".3mf", ".stl") or not targets[0].is_file():
+        raise InputError("This printer slices models itself: give one .3mf (or .stl) file or a case folder.")
+    return targets[0], targets[0].stem
+
+
 @printers_app.command("list")
 def list_printers():
     """The configured printers (secrets are never shown)."""
@@ -109,11 +134,12 @@ def list_printers():
     except MedPrintError as err:
         _fail(err)
     table = Table(title=f"Printers ({printers_file()})", title_justify="left")
-    for column in ("name", "kind", "address", "profile", "credentials"):
+    for column in ("name", "kind", "address", "profile", "takes", "credentials"):
         table.add_column(column)
     for p in printers.values():
         creds = ", ".join(k for k, v in (("api key", p.api_key), ("password", p.password)) if v) or "none"
-        table.add_row(p.name, p.kind, p.address, p.profile, f"{creds} set" if creds != "none" else creds)
+        takes = f"3MF ({p.remote_slicer})" if p.takes_3mf else "G-code"
+        table.add_row(p.name, p.kind, p.address, p.profile, takes, f"{creds} set" if creds != "none" else creds)
     out.print(table)
 
 
@@ -129,6 +155,8 @@ def add_printer(
     password: str = typer.Option("", envvar="MEDPRINT_PRINTER_PASSWORD",
                                  help="password (or env MEDPRINT_PRINTER_PASSWORD)"),
     baudrate: int = typer.Option(115200, help="serial speed"),
+    remote_slicer: str = typer.Option("", help="OctoPrint only: its slicer plugin (e.g. prusaslicer); the "
+                                                "printer then gets 3MF and slices it itself"),
 ):
     """Add or replace a printer in the user's config (mode 0600). A missing API key or password
     is asked for with hidden input."""
@@ -137,7 +165,8 @@ def add_printer(
     from .config import PrinterConfig, save_printer
 
     try:
-        config = PrinterConfig(name, kind, address, profile, api_key, username, password, baudrate)
+        config = PrinterConfig(name, kind, address, profile, api_key, username, password, baudrate,
+                               remote_slicer=remote_slicer)
         _ask_secret(config)
         path = save_printer(config)
     except MedPrintError as err:

@@ -26,7 +26,9 @@ DEFAULT_PROFILE = {"octoprint": "prusa-mk4", "moonraker": "voron-350", "prusalin
 @dataclass
 class PrinterConfig:
     """One printer: ``kind`` (one of :data:`KINDS`), ``address`` (URL, or serial port path),
-    ``profile`` (printer profile for slicing), its credentials, and serial speed and window."""
+    ``profile`` (printer profile for slicing), its credentials, serial speed and window, and
+    ``remote_slicer``: for an OctoPrint that slices itself, the type of its slicer plugin (e.g.
+    ``prusaslicer``); such a printer takes the export step's 3MF instead of MedPrint's G-code."""
 
     name: str
     kind: str
@@ -37,6 +39,7 @@ class PrinterConfig:
     password: str = ""
     baudrate: int = 115200
     serial_window: int = 4  # lines in flight; Marlin's command buffer (BUFSIZE) is 4 by default
+    remote_slicer: str = ""
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -48,6 +51,14 @@ class PrinterConfig:
         printer_profile(self.profile)  # refuses unknown profiles
         if self.kind != "serial" and not self.address.startswith(("http://", "https://")):
             raise InputError(f"'{self.address}' is not a web address.", hint="e.g. http://octopi.local")
+        if self.remote_slicer and self.kind != "octoprint":
+            raise InputError(f"A {self.kind} printer cannot slice 3MF itself.",
+                             hint="only OctoPrint with a slicer plugin does; leave --remote-slicer out")
+
+    @property
+    def takes_3mf(self) -> bool:
+        """Whether the printer slices the 3MF it is sent (else it gets MedPrint's G-code)."""
+        return bool(self.remote_slicer)
 
     def public(self) -> dict:
         """Everything but the secrets (which say only whether they are set)."""
@@ -77,9 +88,10 @@ def load_printers() -> dict[str, PrinterConfig]:
 
 
 def printer_choices() -> list[dict]:
-    """The configured printers for a chooser: ``name``, ``kind`` and ``profile`` of each (no
+    """The configured printers for a chooser: ``name``, ``kind``, ``profile`` and ``takes_3mf`` of each (no
     address, which may carry credentials, and no secrets), in the order they were added."""
-    return [{"name": p.name, "kind": p.kind, "profile": p.profile} for p in load_printers().values()]
+    return [{"name": p.name, "kind": p.kind, "profile": p.profile, "takes_3mf": p.takes_3mf}
+            for p in load_printers().values()]
 
 
 def get_printer(name: str) -> PrinterConfig:
@@ -117,7 +129,7 @@ def connect(config: PrinterConfig, timeout_s: float = 10.0):
     """A :class:`~medprint.printing.printer.Printer` for ``config`` (nothing is sent yet)."""
     if config.kind == "octoprint":
         from .octoprint import OctoPrintPrinter
-        return OctoPrintPrinter(config.name, config.address, config.api_key, timeout_s)
+        return OctoPrintPrinter(config.name, config.address, config.api_key, timeout_s, config.remote_slicer)
     if config.kind == "moonraker":
         from .moonraker import MoonrakerPrinter
         return MoonrakerPrinter(config.name, config.address, config.api_key, timeout_s)

@@ -14,6 +14,8 @@ from .profiles import MaterialProfile, PrinterProfile
 from .slicing import PART_SUFFIXES, SliceResult, SliceSettings, slice_parts
 
 SLICED_SUFFIXES = (".gcode", ".sl1")
+#: How long a printer that slices a 3MF itself may take to start printing it (s).
+REMOTE_SLICING_S = 600.0
 
 
 def prepare(inputs: list[Path], output: Path, printer: PrinterProfile, material: MaterialProfile,
@@ -35,7 +37,8 @@ def prepare(inputs: list[Path], output: Path, printer: PrinterProfile, material:
 def send(config: PrinterConfig, file: Path, remote_name: str, follow_job: bool = True,
          progress: Optional[Progress] = None, timeout_s: float = 10.0, poll_s: float = 1.0) -> PrinterStatus:
     """Upload ``file`` as ``remote_name`` to the printer of ``config`` and start it; with
-    ``follow_job`` wait for the job's end (progress in the callback), else return the first status."""
+    ``follow_job`` wait for the job's end (progress in the callback), else return the first status.
+    A model (3MF/STL) goes to a printer that slices it itself, which may take minutes to start."""
     progress = progress or no_progress
     printer = connect(config, timeout_s)
     try:
@@ -43,6 +46,8 @@ def send(config: PrinterConfig, file: Path, remote_name: str, follow_job: bool =
         printer.upload(Path(file), remote_name, start=True)
         if not follow_job:
             return printer.status()
-        return follow(printer, sub_progress(progress, 0.05, 1.0), poll_s=poll_s)
+        model = Path(remote_name).suffix.lower() in PART_SUFFIXES
+        return follow(printer, sub_progress(progress, 0.05, 1.0), poll_s=poll_s,
+                      started_within_s=REMOTE_SLICING_S if model else 30.0)
     finally:
         printer.close()

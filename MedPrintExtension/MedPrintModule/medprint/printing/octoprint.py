@@ -1,14 +1,19 @@
 """OctoPrint's REST API (1.x): upload with select+print, job and printer state, cancel/pause.
 
 Authentication is a user API key in the ``X-Api-Key`` header; OctoPrint answers 403 to a wrong one.
+An OctoPrint with a slicer plugin (``remote_slicer``, e.g. ``prusaslicer``) slices models itself:
+a 3MF or STL is uploaded, then sliced there by OctoPrint's slicing API (``command: slice``) into
+``<name>.gcode``, which OctoPrint selects and prints when slicing is done.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Optional
+from urllib.parse import quote
 
 from .http import HttpClient
+from .slicing import PART_SUFFIXES
 from .printer import CANCELLED, ERROR, FINISHED, IDLE, OFFLINE, PAUSED, PRINTING, PrinterError, PrinterStatus
 
 _PRINTING = ("Printing", "Starting", "Finishing", "Cancelling", "Sending file")
@@ -18,26 +23,51 @@ _PAUSED = ("Pausing", "Paused", "Resuming")
 class OctoPrintPrinter:
     """A printer behind OctoPrint at ``url`` (e.g. ``http://127.0.0.1:5000``)."""
 
-    def __init__(self, name: str, url: str, api_key: str, timeout_s: float = 10.0):
+    def __init__(self, name: str, url: str, api_key: str, timeout_s: float = 10.0, remote_slicer: str = ""):
         self.name = name
         self.http = HttpClient(name, "OctoPrint", url, timeout_s, headers={"X-Api-Key": api_key})
+        self.remote_slicer = remote_slicer
         self._job_ran = False  # our job was seen printing or was cancelled (OctoPrint then forgets its progress)
         self._last_pct: Optional[float] = None
+        self._slicing = ""  # the G-code OctoPrint is slicing for us, until it exists
 
     def check(self) -> dict:
         """The server's version (also checks the key); raises PrinterError."""
         return self.http.request("GET", "/api/version").json()
 
     def upload(self, file: Path, remote_name: Optional[str] = None, start: bool = False) -> str:
-        """Upload ``file`` to OctoPrint's local storage; with ``start`` it is selected and printed."""
+        """Upload ``file`` to OctoPrint's local storage; with ``start`` it is selected and printed.
+        A model (3MF/STL) is sliced by OctoPrint's slicer plugin first; returns the G-code's name."""
         remote_name = remote_name or Path(file).name
+        model = Path(remote_name).suffix.lower() in PART_SUFFIXES
+        if model:
+            self._check_slicer()
         with open(file, "rb") as f:
             reply = self.http.request(
                 "POST", "/api/files/local", ok=(201,),
                 files={"file": (remote_name, f, "application/octet-stream")},
-                data={"select": "true", "print": "true"} if start else {})
+                data={"select": "true", "print": "true"} if start and not model else {})
         self._job_ran, self._last_pct = False, None
-        return reply.json()["files"]["local"]["name"]
+        stored = reply.json()["files"]["local"]["name"]
+        if not model:
+            return stored
+        gcode = f"{Path(stored).stem}.gcode"
+        self.http.request("POST", f"/api/files/local/{quote(stored)}", ok=(202,), json={
+            "command": "slice", "slicer": self.remote_slicer, "gcode": gcode, "select": start, "print": start})
+        self._slicing = gcode
+        return gcode
+
+    def _check_slicer(self) -> None:
+        """OctoPrint has the configured slicer plugin, ready."""
+        if not self.remote_slicer:
+            raise PrinterError(f"{self.name} takes G-code only: no slicer plugin is configured for it.",
+                               hint="slice with MedPrint, or add the printer again with --remote-slicer")
+        slicers = self.http.request("GET", "/api/slicing").json()
+        if not slicers.get(self.remote_slicer, {}).get("configured"):
+            known = ", ".join(k for k, v in slicers.items() if v.get("configured")) or "none"
+            raise PrinterError(f"OctoPrint on {self.name} has no working slicer '{self.remote_slicer}'.",
+                               hint=f"its configured slicers: {known}; install the slicer plugin or "
+                                    "let MedPrint slice")
 
     def start(self, remote_name: str) -> None:
         self.http.request("POST", f"/api/files/local/{remote_name}", ok=(204,),
@@ -50,6 +80,8 @@ class OctoPrintPrinter:
         done = (job.get("progress") or {}).get("completion")
         left = (job.get("progress") or {}).get("printTimeLeft")
         name = ((job.get("job") or {}).get("file") or {}).get("name") or ""
+        if self._slicing and name == self._slicing:
+            self._slicing = ""  # sliced and selected
         if text.startswith(_PRINTING):
             state = PRINTING
         elif text.startswith(_PAUSED):
@@ -65,8 +97,11 @@ class OctoPrintPrinter:
             state = OFFLINE
         if state in (PRINTING, PAUSED):
             self._job_ran, self._last_pct = True, done
+        message = job.get("error") or text
+        if self._slicing and state == IDLE:
+            message = f"OctoPrint is slicing {self._slicing}"
         return PrinterStatus(state, done, self._temperatures() if state != OFFLINE else {},
-                             left, name, job.get("error") or text)
+                             left, name or self._slicing, message)
 
     def _temperatures(self) -> dict:
         reply = self.http.request("GET", "/api/printer?exclude=sd,state", ok=(200, 409))

@@ -4,7 +4,8 @@ Parts are the export step's checked and repaired STLs when that step is done, el
 (``models/<label>-bone.stl``, LPS mm) and, when the guide step is done, the guide's STL. The job
 goes to the printer named by the caller, else to the first configured OctoPrint printer that
 answers (uploaded and started, not followed: ``medprint print`` and the Slicer panel follow jobs);
-when that printer cannot take it, the step stops after slicing and records why. Parts are never scaled: the printer's profile must take them, and without a printer
+when that printer cannot take it, the step stops after slicing and records why. A printer that
+slices itself (OctoPrint with a slicer plugin) gets the export step's 3MF instead of G-code. Parts are never scaled: the printer's profile must take them, and without a printer
 the smallest built-in filament profile that does is used. A rerun with the same parts, printer and
 settings keeps the G-code already sliced.
 """
@@ -108,24 +109,35 @@ def run_print_step(case, progress: Progress, printer: str | None = None) -> str:
         others = ", ".join(p.name for p in printers_that_fit(sizes)) or "none"
         return _skip(case, f"the parts do not fit {config.name} ({fit_parts(sizes, profile).reason}); "
                            f"printers that take them: {others}")
-    material = material_profile(default_material(profile), profile)
-    out = case.path("print", f"{case.label}-{profile.name}.gcode")
-    fingerprint = _fingerprint(parts, profile, material)
-    previous = case.results.get("print", {})
-    if previous.get("fingerprint") == fingerprint and case.path(previous.get("file", "")) == out and out.is_file():
-        # the same parts for the same printer and settings: the G-code already sliced is kept
-        result = {k: v for k, v in previous.items() if k not in ("sent", "not_sent", "export_not_printable")}
-        est = Estimates(**result["estimates"])
-        progress(0.9, "kept the G-code sliced before (same parts, printer and settings)")
+    record = {"printer_profile": profile.name, "printer_make": profile.make, "printer_model": profile.model,
+              "technology": profile.technology, "parts": [str(p.relative_to(case.folder)) for p in parts]}
+    if config is not None and config.takes_3mf:  # the printer slices the export step's 3MF itself
+        out = export_3mf(case)
+        if out is None:
+            return _skip(case, f"{config.name} slices 3MF itself: run the export step first (it writes the 3MF)")
+        remote = f"{case.label}.3mf"
+        result = {**record, "file": str(out.relative_to(case.folder)), "part_sizes_mm": [list(s) for s in sizes],
+                  "sliced_by": f"{config.name} (OctoPrint slicer '{config.remote_slicer}')", "print_minutes": None}
+        summary = f"{out.name} for {config.name}, which slices it itself"
     else:
-        sliced = prepare(parts, out, profile, material, STEP_SETTINGS, sub_progress(progress, 0.0, 0.9))
-        est = sliced.estimates
-        result = {**sliced.to_dict(), "file": str(out.relative_to(case.folder)), "printer_profile": profile.name,
-                  "printer_make": profile.make, "printer_model": profile.model, "technology": profile.technology,
-                  "print_minutes": round(est.print_seconds / 60, 1) if est.print_seconds else None,
-                  "parts": [str(p.relative_to(case.folder)) for p in parts], "fingerprint": fingerprint}
-    summary = (f"sliced for {profile.name}: {format_duration(est.print_seconds or 0)}, "
-               f"{est.filament_g or 0:.0f} g {material.name}")
+        material = material_profile(default_material(profile), profile)
+        out = case.path("print", f"{case.label}-{profile.name}.gcode")
+        fingerprint = _fingerprint(parts, profile, material)
+        previous = case.results.get("print", {})
+        if previous.get("fingerprint") == fingerprint and case.path(previous.get("file", "")) == out and out.is_file():
+            # the same parts for the same printer and settings: the G-code already sliced is kept
+            result = {k: v for k, v in previous.items() if k not in ("sent", "not_sent", "export_not_printable")}
+            est = Estimates(**result["estimates"])
+            progress(0.9, "kept the G-code sliced before (same parts, printer and settings)")
+        else:
+            sliced = prepare(parts, out, profile, material, STEP_SETTINGS, sub_progress(progress, 0.0, 0.9))
+            est = sliced.estimates
+            result = {**sliced.to_dict(), **record, "file": str(out.relative_to(case.folder)),
+                      "print_minutes": round(est.print_seconds / 60, 1) if est.print_seconds else None,
+                      "fingerprint": fingerprint}
+        summary = (f"sliced for {profile.name}: {format_duration(est.print_seconds or 0)}, "
+                   f"{est.filament_g or 0:.0f} g {material.name}")
+        remote = f"{case.label}.gcode"
     doubtful = [name for name, part in case.results.get("export", {}).get("parts", {}).items()
                 if case.steps.get("export") == "done" and part.get("verdict") == "not printable"]
     if doubtful:  # the slicer is not the judge of thin walls: the export step's QA report is
@@ -133,11 +145,11 @@ def run_print_step(case, progress: Progress, printer: str | None = None) -> str:
         summary += f"; the export QA found {', '.join(doubtful)} not printable (see its report)"
     if config is not None and not not_sent:
         try:
-            status = send(config, out, f"{case.label}.gcode", follow_job=False,
-                          progress=sub_progress(progress, 0.9, 1.0), timeout_s=30.0)
-            result["sent"] = {"printer": config.name, "kind": config.kind, "remote_name": f"{case.label}.gcode",
-                              "state": status.state}
-            summary += f"; printing on {config.name} ({status.state})"
+            status = send(config, out, remote, follow_job=False, progress=sub_progress(progress, 0.9, 1.0),
+                          timeout_s=30.0)
+            result["sent"] = {"printer": config.name, "kind": config.kind, "remote_name": remote, "state": status.state}
+            summary += (f"; sent to {config.name} ({status.message})" if config.takes_3mf
+                        else f"; printing on {config.name} ({status.state})")
         except MedPrintError as err:
             not_sent = str(err)
     if "sent" not in result:
@@ -148,6 +160,14 @@ def run_print_step(case, progress: Progress, printer: str | None = None) -> str:
     save_case(case)
     progress(1.0, summary)
     return summary
+
+
+def export_3mf(case) -> Path | None:
+    """The export step's 3MF of the case's parts (LPS mm), when that step is done."""
+    if case.steps.get("export") != "done":
+        return None
+    files = [f for f in case.results.get("export", {}).get("files", []) if f.lower().endswith(".3mf")]
+    return case.path(files[0]) if files and case.path(files[0]).is_file() else None
 
 
 def _fingerprint(parts: list[Path], profile, material) -> str:
