@@ -1,13 +1,28 @@
 """The designed guide passes the export QA's wall check (medprint.qa: local wall thickness by inward
-rays, measured independently of the guide's own verifier) for a printer of its plan's technology."""
+rays, measured independently of the guide's own verifier) for a printer of its plan's technology,
+and the verifier's wall check reads walls with that same measure."""
 
+import dataclasses
+
+import numpy as np
 import pytest
 from cylinder_case import cylinder_bone, top_plan_dict
 
-from medprint.build_volume import PRINTERS
+from medprint.build_volume import PRINTERS, printer_profile
 from medprint.guide.design import design_guide
-from medprint.guide.plan import Plan
+from medprint.guide.plan import Plan, load_plan
+from medprint.guide.step import DEMO_PLAN
+from medprint.guide.verify import verify_guide
+from medprint.mesh import read_stl, write_stl
+from medprint.pipeline import make_model
 from medprint.qa import QASettings, check_mesh
+from medprint.volume import load_volume
+
+
+def _thin(mesh, profile):
+    settings = QASettings(printer=profile)
+    report = check_mesh(mesh, settings)
+    return report, [r for r in report.thin_regions if r["area_mm2"] >= settings.thin_area_mm2]
 
 
 @pytest.mark.parametrize("technology, printer", [("resin", "form-3"), ("fdm", "prusa-mk4")])
@@ -15,10 +30,49 @@ def test_cylinder_guide_has_no_thin_walls(technology, printer):
     profile = PRINTERS[printer]
     assert profile.technology.lower() == technology
     guide = design_guide(Plan.from_dict(top_plan_dict(technology=technology)), cylinder_bone())
-    settings = QASettings(printer=profile)
-    report = check_mesh(guide.mesh, settings)
-    thin = [r for r in report.thin_regions if r["area_mm2"] >= settings.thin_area_mm2]
+    report, thin = _thin(guide.mesh, profile)
     assert report.watertight and report.wall_limit_mm == profile.min_wall_mm
     assert thin == [], f"thin regions below {profile.min_wall_mm} mm: {thin}"
     # the measure does see walls: the thinnest reading is a real wall near the limit, not 'none found'
-    assert 0.2 < report.min_wall_mm < settings.max_wall_mm
+    assert 0.2 < report.min_wall_mm < QASettings().max_wall_mm
+
+
+@pytest.fixture(scope="module")
+def demo(ct_dir):
+    bone = make_model(load_volume(ct_dir / "abdomen-pancreas-ctcb001")).mesh
+    plan = load_plan(DEMO_PLAN)
+    return plan, bone, design_guide(plan, bone)
+
+
+def test_demo_guide_passes_the_export_qa_of_its_printer(demo, tmp_path):
+    plan, _, guide = demo
+    assert plan.technology == "resin"
+    printed = read_stl(write_stl(guide.mesh, tmp_path / "guide.stl", space="LPS"))  # as the export step reads it
+    report, thin = _thin(printed, PRINTERS["form-3"])
+    assert report.watertight and report.shells == 1 and report.wall_limit_mm == 0.5
+    assert thin == [], f"thin regions below 0.5 mm: {thin}"
+    assert 0.0 < report.min_wall_mm < 0.5   # it reads real walls (sharp cut corners read below the limit, on < 4 mm²)
+    assert report.verdict != "not printable" and not any("walls thinner" in r for r in report.reasons), report.reasons
+
+
+def test_verifier_walls_are_the_qa_walls(demo):
+    """At the technology's minimum (1.0 mm) and at a stricter 1.5 mm, the verifier's least walls
+    fail exactly where the QA (same limit) finds a thin place of its area, with the same figure."""
+    plan, bone, guide = demo
+    for limit in (plan.tech.min_wall_mm, 1.5):
+        strict = dataclasses.replace(plan, technology="fdm") if limit == 1.5 else plan
+        assert strict.tech.min_wall_mm == limit
+        walls = [c for c in verify_guide(guide, strict, bone).checks if c.name.startswith("least wall thickness")]
+        assert {c.feature for c in walls} == {"plate", "sleeve 'lamina-R'", "sleeve 'lamina-L'", "slot 'spinous'"}
+        _, thin = _thin(guide.mesh, printer_profile("form-3", min_wall_mm=limit))
+        failed = [c for c in walls if not c.passed]
+        assert bool(failed) == bool(thin), (limit, [c.message() for c in failed], thin)
+        if thin:   # the thinnest place is named with QA's number and place
+            worst = min(failed, key=lambda c: c.value)
+            qa_worst = min(thin, key=lambda r: r["value"])
+            assert worst.value == pytest.approx(qa_worst["value"], abs=1e-6)
+            where = "(" + ", ".join(f"{x:.1f}" for x in qa_worst["center_mm"]) + ")"
+            assert where in worst.message() and "FAILED" in worst.message()
+        else:
+            assert all(c.value >= limit for c in walls)
+    assert len(failed) >= 1 and failed[0].feature == "plate"   # at 1.5 mm the resin plate's edges are too thin

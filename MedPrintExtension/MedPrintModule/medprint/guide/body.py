@@ -101,6 +101,29 @@ def rim_max(heights: np.ndarray, region: np.ndarray, width_mm: float, step_mm: f
     return out
 
 
+def lift_across(heights: np.ndarray, grid: Grid, origin_xy, across_xy, half_width_mm: float,
+                half_length_mm: float, reach_mm: float) -> np.ndarray:
+    """``heights`` (nx, ny) raised beside a slot (the strip within ``half_width_mm`` of the line
+    through ``origin_xy`` square to ``across_xy``, unit, and ``half_length_mm`` along it): a column
+    ``d`` from the strip takes the highest height within ``reach_mm - d`` of it straight across the
+    strip (along ``across_xy``). A step in the surface less than ``reach_mm`` from the strip moves
+    out to at least half that (no ledge thinner than that beside the slot), and the lift fades to
+    nothing at ``reach_mm``, so it leaves no step of its own."""
+    x, y = grid.xy()
+    dx, dy = x - origin_xy[0], y - origin_xy[1]
+    across = dx * across_xy[0] + dy * across_xy[1]
+    along = dy * across_xy[0] - dx * across_xy[1]
+    radius = np.where(np.abs(along) <= half_length_mm, reach_mm - np.maximum(np.abs(across) - half_width_mm, 0.0), -1.0)
+    out = heights.copy()
+    for k in range(1, int(np.ceil(reach_mm / grid.step)) + 1):
+        for sign in (1.0, -1.0):
+            i = np.rint((x + sign * k * grid.step * across_xy[0] - grid.x0) / grid.step).astype(np.int64)
+            j = np.rint((y + sign * k * grid.step * across_xy[1] - grid.y0) / grid.step).astype(np.int64)
+            reached = (radius >= k * grid.step) & (i >= 0) & (i < grid.nx) & (j >= 0) & (j < grid.ny)
+            out[reached] = np.maximum(out[reached], heights[i[reached], j[reached]])
+    return out
+
+
 def cell_columns(cells: np.ndarray) -> np.ndarray:
     """Columns (nx, ny) that are a corner of a cell in ``cells`` (nx-1, ny-1)."""
     columns = np.zeros((cells.shape[0] + 1, cells.shape[1] + 1), bool)

@@ -50,6 +50,11 @@ MIN_REACHABLE = 0.5
 DEBRIS_MM3 = 0.01
 #: A sleeve must keep at least this share of its tube above the (clearance-dilated) bone.
 MIN_SLEEVE_OUTSIDE = 0.5
+#: Edges shorter than this are collapsed after the booleans (surfaces move less than it), mm: a
+#: binary STL holds float32 coordinates, in which the booleans' shortest edges would fold over.
+WELD_MM = 1e-3
+#: The plate is lifted beside saw slots standing at most this far off the insertion direction, °.
+MAX_LEAN_DEG = 10.0
 
 
 class GuideDesignError(MedPrintError):
@@ -130,13 +135,14 @@ def design_guide(plan: Plan, bone: Mesh, *, step_mm: float = STEP_MM,
     # near the plate's rim: the underside lifted, the top lowered (each to its extreme within a
     # wall's width), so no sheet or fin thinner than the minimum wall stands at the rim
     rim = body.cell_columns(cells)
-    bottom = body.rim_max(inner, rim, min_wall + step_mm, step_mm)
+    bottom = body.rim_max(_lift_beside_slots(inner, slots, grid, bridged, min_wall), rim, min_wall + step_mm, step_mm)
     plate_floor = np.maximum(bottom, bridged - 0.5) - 0.5
     underside = np.maximum(plate_floor, bottom)
     outer = np.maximum(outer, bottom + t)
     # at least a wall's thickness across the plate, measured square to its underside (on steep
     # ground a wall's height over the underside says nothing about its thickness)
     least_top = body.ball_dilation(np.where(rim, underside, floor), min_wall, step_mm, floor)
+    outer = _lift_beside_slots(outer, slots, grid, bridged, min_wall)
     outer = np.maximum(-body.rim_max(-outer, rim, min_wall + step_mm, step_mm), least_top)
     outer = body.rounded_top(outer, least_top, cells, plan.fillet_mm, step_mm)
     plate = to_manifold(*prism(outer, cells, grid, plate_floor), "guide plate")
@@ -151,7 +157,7 @@ def design_guide(plan: Plan, bone: Mesh, *, step_mm: float = STEP_MM,
     label = engraving(plan.label_text, grid, outer, cells, sleeves, slots, underside, min_wall)
     operands = Operands(plate, blocked, seats, [s.tube() for s in sleeves], [s.housing() for s in slots],
                         [s.channel() for s in sleeves], [s.slot() for s in slots], label, sleeves, slots)
-    cut = cut_guide(operands)
+    cut = cut_guide(operands).simplify(WELD_MM)
     lap("csg", 0.9)
 
     vertices, faces = to_arrays(cut)
@@ -202,6 +208,26 @@ def cut_guide(o: Operands):
     cut = manifold3d.Manifold.batch_boolean([solid, *o.channels, *o.slots], manifold3d.OpType.Subtract)
     cut = _check_slots_keep_one_piece(cut, plate_body, o.slot_shapes)
     return cut if o.label is None else cut - o.label
+
+
+def _lift_beside_slots(heights: np.ndarray, slots, grid: Grid, bone: np.ndarray, min_wall: float) -> np.ndarray:
+    """``heights`` lifted beside each slot standing within ``MAX_LEAN_DEG`` of the insertion
+    direction (:func:`body.lift_across`, reaching two walls' widths past its faces): no step of the
+    plate's surfaces lies closer than a wall's width to a slot's face, so the cut leaves no thin
+    ledge. A slot leaning a little meets the plate further out over the height range of ``bone``
+    under it: its strip widens by that much."""
+    for s in slots:
+        lean = abs(float(s.normal[2]))
+        if lean > np.sin(np.radians(MAX_LEAN_DEG)):
+            continue
+        across = s.normal[:2] / np.linalg.norm(s.normal[:2])
+        reach = 2 * min_wall + grid.step
+        x, y = grid.xy()
+        near = np.abs((x - s.origin[0]) * across[0] + (y - s.origin[1]) * across[1]) <= 0.5 * s.width + reach
+        rise = float(np.ptp(bone[near])) if near.any() else 0.0
+        half_width = 0.5 * s.width + rise * lean / np.sqrt(1.0 - lean * lean)
+        heights = body.lift_across(heights, grid, s.origin[:2], across, half_width, 0.5 * s.length + reach, reach)
+    return heights
 
 
 def _below(heights: np.ndarray, grid: Grid, floor: float, what: str, cells: np.ndarray):

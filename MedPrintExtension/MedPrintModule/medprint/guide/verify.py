@@ -6,7 +6,7 @@ removal: along the insertion direction no column of the guide has bone above it;
 (cylinder fitted to the channel's wall vertices) within 0.1 mm / 0.5° of its trajectory, diameter
 within 0.05 mm; each slot (rays across it from points on its plane) centred within 0.1 mm, width
 within 0.05 mm; the plate, each sleeve and each slot housing at least the technology's minimum
-wall thick (see ``least_walls``).
+wall thick, read by the export QA's wall measure (see ``least_walls``).
 """
 
 from __future__ import annotations
@@ -98,53 +98,56 @@ def verify_guide(guide: Guide, plan: Plan, bone: Mesh, progress: Optional[Progre
     for slot in slots:
         checks += _slot_checks(mesh, slot, frame)
     progress(0.7, "wall thickness")
-    for feature, wall in least_walls(mesh, guide.insertion_lps, sleeves, slots, frame).items():
-        checks.append(Check("least wall thickness", feature, wall, plan.tech.min_wall_mm, ">=", "mm"))
+    for feature, (wall, at) in least_walls(mesh, plan.tech.min_wall_mm, sleeves, slots, frame).items():
+        where = "" if at is None else " near (" + ", ".join(f"{x:.1f}" for x in at) + ") mm"
+        checks.append(Check("least wall thickness" + where, feature, wall, plan.tech.min_wall_mm, ">=", "mm"))
     progress(1.0, "verified")
     return Report(tuple(checks))
 
 
-def least_walls(mesh: Mesh, insertion: np.ndarray, sleeves, slots, frame: Frame) -> dict:
-    """The guide's walls, measured with rays (mm):
-
-    - ``plate``: from every bone-facing face straight up (along the insertion direction) to the
-      first upward-facing surface above it (the plate's top or a label pit's floor); rays that
-      graze a side wall (a channel or slot, a rim) are not walls and are skipped;
-    - ``sleeve 'name'``: from the channel's axis outwards across the sleeve wall, at mid-height;
-    - ``slot 'name'``: from the slot's faces outwards across the housing, at mid-depth.
-    """
-    from ..qa import face_geometry
+def least_walls(mesh: Mesh, min_wall_mm: float, sleeves, slots, frame: Frame) -> dict:
+    """Per feature (``plate``, ``sleeve 'name'``, ``slot 'name'``): (least wall mm, where or None),
+    read by the export QA's own wall measure (:func:`medprint.qa.face_walls`, inward rays) on the
+    faces of that feature: a sleeve's faces lie within its tube, a slot's within its housing, the
+    plate's are the rest. As in the QA, a place thinner than ``min_wall_mm`` counts only if it covers
+    the QA's thin area (:class:`~medprint.qa.QASettings`); the figure is then its thinnest reading
+    and its centre (LPS mm), otherwise the least reading elsewhere (smaller thin spots aside)."""
+    from ..qa import QASettings, face_geometry, face_walls, thin_regions
     from ..rays import RayCaster
+    from ..topology import edges, merge_coincident
 
-    caster = RayCaster(mesh)
-    centroid, normal, area = face_geometry(mesh)
-    walls = {}
-    down = (normal @ insertion < -0.5) & (area > 0)
-    up = np.tile(insertion, (int(down.sum()), 1))
-    face, distance = caster.first_hits(centroid[down], up, 1e-4, 50.0)
-    roof = (face >= 0) & (normal[np.maximum(face, 0)] @ insertion > 0.3)
-    walls["plate"] = float(distance[roof].min()) if roof.any() else float("inf")
+    settings = QASettings()
+    mesh, _ = merge_coincident(mesh)  # as the QA reads it
+    geometry = face_geometry(mesh)
+    walls = face_walls(mesh, RayCaster(mesh), settings.max_wall_mm, geometry)
+    centroid = frame.to_local(geometry[0])
+    owner = np.zeros(len(walls), dtype=object)
+    owner[:] = "plate"
     for s in sleeves:
-        axis = frame.axes.T @ s.axis
-        centre = frame.to_lps([s.entry - 0.5 * s.height * s.axis])[0]
-        u, v = basis(axis)
-        angles = np.linspace(0, 2 * np.pi, 36, endpoint=False)
-        out = np.cos(angles)[:, None] * u + np.sin(angles)[:, None] * v
-        start = centre + (s.bore_radius + 1e-3) * out
-        _, d = caster.first_hits(start, out, 0.0, 50.0)
-        walls[f"sleeve '{s.name}'"] = float(d.min())
+        rel = centroid - s.entry
+        along = rel @ s.axis
+        radial = np.linalg.norm(rel - np.outer(along, s.axis), axis=1)
+        owner[(radial <= s.outer_radius + 0.05) & (along >= -s.height - 0.05) & (along <= 0.05)] = f"sleeve '{s.name}'"
     for s in slots:
-        n = frame.axes.T @ s.normal
-        along = frame.axes.T @ s.length_axis
-        origin = frame.to_lps([s.origin - 0.5 * s.depth * s.saw_axis])[0]
-        points = origin + np.outer(np.linspace(-0.4, 0.4, 9) * s.length, along)
-        least = np.inf
-        for sign in (1.0, -1.0):
-            start = points + sign * (0.5 * s.width + 1e-3) * n
-            _, d = caster.first_hits(start, np.tile(sign * n, (len(start), 1)), 0.0, 50.0)
-            least = min(least, float(d.min()))
-        walls[f"slot '{s.name}'"] = least
-    return walls
+        rel = centroid - (s.origin - 0.5 * s.depth * s.saw_axis)
+        half = (0.5 * s.length + s.wall, 0.5 * s.width + s.wall, 0.5 * s.depth)
+        inside = np.ones(len(walls), dtype=bool)
+        for axis, h in zip((s.length_axis, s.normal, s.saw_axis), half):
+            inside &= np.abs(rel @ axis) <= h + 0.05
+        owner[inside] = f"slot '{s.name}'"
+    pairs = edges(mesh).vertices
+    out = {}
+    for feature in ["plate", *(f"sleeve '{s.name}'" for s in sleeves), *(f"slot '{s.name}'" for s in slots)]:
+        mine = owner == feature
+        big = [r for r in thin_regions(mesh, walls, min_wall_mm, geometry[2], pairs, mine)
+               if r.area_mm2 >= settings.thin_area_mm2]
+        if big:
+            thinnest = min(big, key=lambda r: r.value)
+            out[feature] = (float(thinnest.value), thinnest.center_mm)
+        else:
+            rest = walls[mine & (walls >= min_wall_mm)]
+            out[feature] = (float(rest.min()) if len(rest) else settings.max_wall_mm, None)
+    return out
 
 
 def _gap_and_overlap(mesh: Mesh, bone: Mesh, search_mm: float) -> tuple[float, float]:
