@@ -7,6 +7,8 @@ import json
 import stat
 import time
 
+import numpy as np
+
 import pytest
 from typer.testing import CliRunner
 
@@ -294,3 +296,28 @@ def test_cli_hands_a_3mf_to_a_printer_that_slices(tmp_path, box_stl, config_dir,
     assert "self sliced knee01.3mf itself: finished" in run.output
     stl = runner.invoke(app, ["print", str(box_stl((10, 10, 1), "x.gcode")), "--printer", "self"])
     assert stl.exit_code == 2 and "slices models itself" in stl.output
+
+
+def test_demo_slices_the_guide_and_the_bone_under_it(tmp_path, config_dir):
+    from medprint.guide.step import run_guide_step
+    from medprint.mesh import read_stl
+    from medprint.workflow import DEMO_CT, run_case
+
+    case = create_case(tmp_path / "case", "demo")
+    run_case(case, DEMO_CT)
+    run_guide_step(case, lambda f, m: None)
+    summary = run_print_step(open_case(case.folder), lambda f, m: None)
+    result = open_case(case.folder).results["print"]
+    assert result["parts"] == ["print/demo-bone-under-guide.stl", "guide/demo-guide.stl"]
+    assert "the guide and the bone under it" in result["demo"] and "medprint print <case>" in summary
+    bone, guide = read_stl(case.path("models", "demo-bone.stl")), read_stl(case.path("guide", "demo-guide.stl"))
+    piece = read_stl(case.path(result["parts"][0]))
+    assert piece.is_watertight() and piece.space == "LPS"
+    # inside the guide's box grown by 10 mm, and a small part of the lumbar slab (545 cm³)
+    assert np.all(piece.vertices.min(axis=0) >= guide.vertices.min(axis=0) - 10.001)
+    assert np.all(piece.vertices.max(axis=0) <= guide.vertices.max(axis=0) + 10.001)
+    assert 10_000 < piece.volume_mm3() < bone.volume_mm3() / 10
+    # the G-code is the two small parts: layers for the taller one at the step's 0.3 mm
+    height = max(np.ptp(piece.vertices[:, 2]), np.ptp(guide.vertices[:, 2]))
+    assert result["estimates"]["layers"] == pytest.approx(height / 0.3, abs=2)
+    assert max(max(s) for s in result["part_sizes_mm"]) < 80

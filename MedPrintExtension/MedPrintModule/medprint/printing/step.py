@@ -5,7 +5,8 @@ Parts are the export step's checked and repaired STLs when that step is done, el
 goes to the printer named by the caller, else to the first configured OctoPrint printer that
 answers (uploaded and started, not followed: ``medprint print`` and the Slicer panel follow jobs);
 when that printer cannot take it, the step stops after slicing and records why. A printer that
-slices itself (OctoPrint with a slicer plugin) gets the export step's 3MF instead of G-code. Parts are never scaled: the printer's profile must take them, and without a printer
+slices itself (OctoPrint with a slicer plugin) gets the export step's 3MF instead of G-code. The
+built-in demo slices the guide and the bone under it (:mod:`.fit_piece`), not the whole slab. Parts are never scaled: the printer's profile must take them, and without a printer
 the smallest built-in filament profile that does is used. A rerun with the same parts, printer and
 settings keeps the G-code already sliced.
 """
@@ -19,6 +20,8 @@ from .. import __version__
 from ..errors import InputError, MedPrintError
 from ..progress import Progress, sub_progress
 from .config import connect, get_printer, load_printers
+from .fit_piece import MARGIN_MM as FIT_MARGIN_MM
+from .fit_piece import cut_fit_piece
 from .gcode import Estimates, format_duration
 from .job import prepare, send
 from .printer import ERROR, OFFLINE, PAUSED, PRINTING, PrinterError
@@ -89,15 +92,17 @@ def run_print_step(case, progress: Progress, printer: str | None = None) -> str:
     An unknown name is an :class:`InputError` listing the configured printers. None: the first
     configured OctoPrint printer that answers, else the smallest built-in profile that fits.
     """
-    from ..workflow import save_case
+    from ..workflow import is_demo_case, save_case
 
-    parts = case_parts(case)
-    sizes = [part_size_mm(p) for p in parts]
     if printer is None:
         config, not_sent = _reachable_octoprint()
     else:
         config = get_printer(printer)
         not_sent = _not_ready(config)
+    parts, demo_note = case_parts(case), ""
+    if not (config and config.takes_3mf) and is_demo_case(case):
+        parts, demo_note = _demo_parts(case, parts)
+    sizes = [part_size_mm(p) for p in parts]
     profile = printer_profile(config.profile) if config else None
     if profile is None:
         fitting = printers_that_fit(sizes)
@@ -138,6 +143,9 @@ def run_print_step(case, progress: Progress, printer: str | None = None) -> str:
         summary = (f"sliced for {profile.name}: {format_duration(est.print_seconds or 0)}, "
                    f"{est.filament_g or 0:.0f} g {material.name}")
         remote = f"{case.label}.gcode"
+    if demo_note:
+        result["demo"] = demo_note
+        summary += f" ({demo_note})"
     doubtful = [name for name, part in case.results.get("export", {}).get("parts", {}).items()
                 if case.steps.get("export") == "done" and part.get("verdict") == "not printable"]
     if doubtful:  # the slicer is not the judge of thin walls: the export step's QA report is
@@ -160,6 +168,23 @@ def run_print_step(case, progress: Progress, printer: str | None = None) -> str:
     save_case(case)
     progress(1.0, summary)
     return summary
+
+
+def _demo_parts(case, parts: list[Path]) -> tuple[list[Path], str]:
+    """For the built-in demo: the guide and the bone under it (:mod:`.fit_piece`) instead of the whole
+    lumbar slab, which takes most of a minute to slice; and a note saying so. Other parts as given."""
+    model = Path(case.results.get("model", {}).get("file", "")).stem
+    guide = Path(case.results.get("guide", {}).get("file", "")).stem if case.steps.get("guide") == "done" else ""
+    bone = next((p for p in parts if p.stem == model), None)
+    guide_part = next((p for p in parts if guide and p.stem == guide), None)
+    if bone is None or guide_part is None:
+        return parts, ""
+    try:
+        piece = cut_fit_piece(bone, guide_part, case.path("print", f"{case.label}-bone-under-guide.stl"))
+    except (MedPrintError, ImportError):  # an open bone model, or manifold3d missing: every part is sliced
+        return parts, ""
+    return [piece, guide_part], (f"demo: the guide and the bone under it (its box + {FIT_MARGIN_MM:g} mm) "
+                                 f"for a fit test, not the whole {bone.name}; 'medprint print <case>' slices every part")
 
 
 def export_3mf(case) -> Path | None:
