@@ -119,6 +119,22 @@ def test_label_is_engraved(designed):
     assert pit_floor.sum() >= 40
 
 
+def test_label_that_fits_nowhere_is_left_off_with_a_warning(cylinder):
+    plan = Plan.from_dict(top_plan_dict(case_label="ABCDEFGHIJKLMNOPQRSTUVWXYZ012345", trajectories=[]))
+    guide = design_guide(plan, cylinder)
+    # 37 letters 4 dots apart at 0.6 mm (resin: ridges of 0.99 dot >= 0.5 mm): 88.2 mm + 1 mm margins; the
+    # plate is 52 mm long, the slot housing 16 mm
+    assert guide.stats["label"] == "" and guide.stats["label_place"] == ""
+    assert guide.stats["warnings"] == [f"label '{plan.label_text}' left off: no flat area of the plate or of a "
+                                       "slot housing holds it (at its smallest letters for resin it needs 90.2 x 5.0 mm)"]
+    # nothing was cut for it: the top carries no pit floor DEPTH_MM below the plate's outer radius
+    from medprint.guide.label import DEPTH_MM
+
+    top = guide.mesh.vertices[guide.mesh.vertices[:, 2] > 0]
+    outer = RADIUS + plan.clearance_mm + plan.thickness_mm
+    assert (np.abs(_radial(top) - (outer - DEPTH_MM)) < 0.1).sum() == 0
+
+
 def test_verifier_agrees(designed, cylinder):
     plan, guide, _ = designed
     report = verify_guide(guide, plan, cylinder)

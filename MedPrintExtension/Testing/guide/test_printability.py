@@ -57,8 +57,11 @@ def test_demo_guide_passes_the_export_qa_of_its_printer(demo, tmp_path):
 
 def test_verifier_walls_are_the_qa_walls(demo):
     """At the technology's minimum (1.0 mm) and at a stricter 1.5 mm, the verifier's least walls
-    fail exactly where the QA (same limit) finds a thin place of its area, with the same figure."""
-    plan, bone, guide = demo
+    fail exactly where the QA (same limit) finds a thin place of its area, with the same figure
+    (a guide without its label: the label's relief is held to the finer detail limit)."""
+    plan, bone, _ = demo
+    plan = dataclasses.replace(plan, engrave_label=False)
+    guide = design_guide(plan, bone)
     for limit in (plan.tech.min_wall_mm, 1.5):
         strict = dataclasses.replace(plan, technology="fdm") if limit == 1.5 else plan
         assert strict.tech.min_wall_mm == limit
@@ -76,3 +79,39 @@ def test_verifier_walls_are_the_qa_walls(demo):
         else:
             assert all(c.value >= limit for c in walls)
     assert len(failed) >= 1 and failed[0].feature == "plate"   # at 1.5 mm the resin plate's edges are too thin
+
+
+def test_label_is_engraved_on_the_slot_housing(demo):
+    """The demo plate is steep all over: 'DEMO V1' goes on the spinous slot housing's side, its pits
+    DEPTH_MM deep in that face, its ridges held to resin's finest detail (0.5 mm)."""
+    from medprint.guide.label import DEPTH_MM
+    from medprint.qa import face_geometry, face_walls
+    from medprint.rays import RayCaster
+
+    plan, bone, guide = demo
+    assert guide.stats["label"] == "DEMO V1" and guide.stats["label_place"] == "slot 'spinous' housing"
+    assert guide.stats["warnings"] == []
+    cut = plan.cuts[0]
+    normal = np.asarray(cut.normal_lps)
+    centre = np.asarray(guide.stats["label_centre_lps"])
+    # the label's face: a side of the housing, slot width / 2 + thickness off the cut plane
+    offset = (centre - np.asarray(cut.origin_lps)) @ normal
+    assert abs(abs(offset) - (plan.slot_width_mm(cut) / 2 + plan.thickness_mm)) < 1e-6
+    side = np.sign(offset) * normal
+    # rays into that face on a grid over the text: some meet the face, some a pit floor DEPTH_MM in
+    along = np.cross(side, np.asarray(plan.insertion_direction_lps or guide.insertion_lps))
+    along /= np.linalg.norm(along)
+    up = np.cross(along, side)
+    grid = [centre + a * along + b * up + 0.5 * side for a in np.linspace(-9, 9, 181) for b in np.linspace(-1.6, 1.6, 33)]
+    face, distance = RayCaster(guide.mesh).first_hits(np.array(grid), np.tile(-side, (len(grid), 1)), 0.0, 2.0)
+    assert (face >= 0).all()
+    depth = distance - 0.5
+    surface, pit = np.abs(depth) < 0.01, np.abs(depth - DEPTH_MM) < 0.01
+    assert surface.sum() > 1000 and pit.sum() > 500 and (surface | pit).mean() > 0.95
+    # the pits are where the text is: none outside its half-width of 27 dots x 0.6 mm / 2 + a dot
+    pit_along = (np.array(grid)[pit] - centre) @ along
+    assert np.abs(pit_along).max() <= 27 * 0.6 / 2 + 0.01
+    # and the label's ridges (the QA's walls there) are the verifier's figure, above 0.5 mm
+    check = next(c for c in verify_guide(guide, plan, bone).checks if c.feature == "label")
+    walls = face_walls(guide.mesh, RayCaster(guide.mesh), 10.0, face_geometry(guide.mesh))
+    assert check.passed and check.limit == 0.5 and 0.5 <= check.value == pytest.approx(0.99 * 0.6, abs=0.01)

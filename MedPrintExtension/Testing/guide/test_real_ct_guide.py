@@ -106,12 +106,15 @@ def test_walls_are_at_least_the_technologys_minimum(case):
     up_faces = tm.face_normals @ guide.insertion_lps > 0.3
     rng = np.random.default_rng(3)
     thickness = []
+    label = np.asarray(guide.stats["label_centre_lps"])
     for f in rng.choice(facing_bone, 1500, replace=False):
-        t, hit = rays.first(tm.triangles_center[f] + 1e-4 * guide.insertion_lps, guide.insertion_lps, 60.0)
+        start = tm.triangles_center[f] + 1e-4 * guide.insertion_lps
+        t, hit = rays.first(start, guide.insertion_lps, 60.0)
         if hit >= 0 and up_faces[hit]:
             thickness.append(t)
+            # thinner only between the label's strokes (on the slot housing's side, 27 x 5 dots of 0.6 mm)
+            assert t >= plan.tech.min_wall_mm or (t >= plan.tech.min_detail_mm and np.linalg.norm(start - label) < 9.0)
     assert len(thickness) > 1000
-    assert min(thickness) >= plan.tech.min_wall_mm
 
 
 def test_verifier_agrees(case):

@@ -59,5 +59,8 @@ def _table(record: dict, result) -> None:
                       "ok" if c.passed else "[red]FAILED[/]")
     out.print(table)
     seconds = "  ".join(f"{k} {v:.2f} s" for k, v in record["seconds"].items())
+    label = f"label '{record['label']}' on the {record['label_place']}" if record["label"] else "no label"
     out.print(f"output {record['output']} ({record['triangles']:,} triangles, {record['volume_cm3']:.2f} cm³, "
-              f"LPS mm); label {record['label'] or 'not engraved (no room)'}; time {seconds}")
+              f"LPS mm); {label}; time {seconds}")
+    for warning in record["warnings"]:
+        out.print(f"[yellow]warning:[/] {warning}")

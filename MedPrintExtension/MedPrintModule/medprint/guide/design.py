@@ -28,7 +28,7 @@ from ..progress import Progress, no_progress
 from . import body
 from .contact import Contact, insertion_direction, seated_part, select_contact
 from .heightmap import Frame, Grid, prism, zbuffer
-from .label import engraving
+from .label import MARGIN_MM, Label, dot_sizes, engraving, text_size
 from .plan import Plan
 from .sleeves import RUN_OUT_MM, SleeveGeometry
 from .slots import SlotGeometry
@@ -71,6 +71,7 @@ class Guide:
     contact: Contact
     stats: dict = field(default_factory=dict)
     operands: Optional["Operands"] = None   # the solids it was cut from (frame mm), for comparisons
+    label: Optional[Label] = None           # the engraved label (frame mm), or None
 
 
 def design_guide(plan: Plan, bone: Mesh, *, step_mm: float = STEP_MM,
@@ -141,7 +142,7 @@ def design_guide(plan: Plan, bone: Mesh, *, step_mm: float = STEP_MM,
     outer = np.maximum(outer, bottom + t)
     # at least a wall's thickness across the plate, measured square to its underside (on steep
     # ground a wall's height over the underside says nothing about its thickness)
-    least_top = body.ball_dilation(np.where(rim, underside, floor), min_wall, step_mm, floor)
+    least_top = body.ball_dilation(np.where(rim, underside, floor), min_wall + 2 * WELD_MM, step_mm, floor)
     outer = _lift_beside_slots(outer, slots, grid, bridged, min_wall)
     outer = np.maximum(-body.rim_max(-outer, rim, min_wall + step_mm, step_mm), least_top)
     outer = body.rounded_top(outer, least_top, cells, plan.fillet_mm, step_mm)
@@ -154,9 +155,10 @@ def design_guide(plan: Plan, bone: Mesh, *, step_mm: float = STEP_MM,
 
     for sleeve in sleeves:
         _check_sleeve_outside(sleeve, _below(bottom, grid, floor, "bone", near(sleeve.footprint_points())))
-    label = engraving(plan.label_text, grid, outer, cells, sleeves, slots, underside, min_wall)
+    label = engraving(plan.label_text, grid, outer, cells, sleeves, slots, underside, min_wall, plan.tech.min_detail_mm)
     operands = Operands(plate, blocked, seats, [s.tube() for s in sleeves], [s.housing() for s in slots],
-                        [s.channel() for s in sleeves], [s.slot() for s in slots], label, sleeves, slots)
+                        [s.channel() for s in sleeves], [s.slot() for s in slots],
+                        None if label is None else label.pits, sleeves, slots)
     cut = cut_guide(operands).simplify(WELD_MM)
     lap("csg", 0.9)
 
@@ -171,9 +173,21 @@ def design_guide(plan: Plan, bone: Mesh, *, step_mm: float = STEP_MM,
         "grid": [grid.nx, grid.ny],
         "step_mm": step_mm,
         "label": plan.label_text if label is not None else "",
+        "label_place": "" if label is None else label.place,
+        "label_centre_lps": [] if label is None else [round(float(v), 3) for v in frame.to_lps([label.centre])[0]],
+        "label_dot_mm": 0.0 if label is None else label.dot_mm,
+        "warnings": [] if label is not None or not plan.label_text else [
+            f"label '{plan.label_text}' left off: no flat area of the plate or of a slot housing holds it "
+            f"(at its smallest letters for {plan.technology} it needs {_label_size(plan)} mm)"],
         "seconds": times,
     }
-    return Guide(mesh, direction, frame, contact, stats, operands)
+    return Guide(mesh, direction, frame, contact, stats, operands, label)
+
+
+def _label_size(plan: Plan) -> str:
+    """'width x height' of the plan's label on one line at its smallest dots, with margins (mm)."""
+    width, height = text_size([plan.label_text], dot_sizes(plan.tech.min_detail_mm)[-1])
+    return f"{width + 2 * MARGIN_MM:.1f} x {height + 2 * MARGIN_MM:.1f}"
 
 
 @dataclass(frozen=True, eq=False)

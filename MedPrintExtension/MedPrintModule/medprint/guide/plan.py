@@ -44,12 +44,13 @@ class Technology:
 
     slot_clearance_mm: float    # added to the saw blade's thickness
     bone_clearance_mm: float    # gap between guide and bone
-    min_wall_mm: float          # thinnest wall the process prints reliably
+    min_wall_mm: float          # thinnest wall of the guide's structure (plate, sleeves, housings)
+    min_detail_mm: float        # finest relief printed crisply (the label's dots and the ridges between)
 
 
 TECHNOLOGIES = {
-    "resin": Technology(slot_clearance_mm=0.1, bone_clearance_mm=0.25, min_wall_mm=1.0),
-    "fdm": Technology(slot_clearance_mm=0.4, bone_clearance_mm=0.4, min_wall_mm=1.5),
+    "resin": Technology(slot_clearance_mm=0.1, bone_clearance_mm=0.25, min_wall_mm=1.0, min_detail_mm=0.5),
+    "fdm": Technology(slot_clearance_mm=0.4, bone_clearance_mm=0.4, min_wall_mm=1.5, min_detail_mm=0.8),
 }
 
 

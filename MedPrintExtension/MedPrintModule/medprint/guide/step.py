@@ -47,4 +47,5 @@ def run_guide_step(case: Case, progress: Progress) -> str:
     save_case(case)
     progress(1.0, "guide written")
     features = f"{len(plan.trajectories)} sleeve(s), {len(plan.cuts)} slot(s)"
-    return f"{features}, {len(report.checks)} checks passed, {stl.name}"
+    warnings = "".join(f"; warning: {w}" for w in guide.stats["warnings"])
+    return f"{features}, {len(report.checks)} checks passed, {stl.name}{warnings}"

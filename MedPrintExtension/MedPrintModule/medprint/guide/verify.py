@@ -98,20 +98,25 @@ def verify_guide(guide: Guide, plan: Plan, bone: Mesh, progress: Optional[Progre
     for slot in slots:
         checks += _slot_checks(mesh, slot, frame)
     progress(0.7, "wall thickness")
-    for feature, (wall, at) in least_walls(mesh, plan.tech.min_wall_mm, sleeves, slots, frame).items():
+    walls = least_walls(mesh, plan.tech.min_wall_mm, sleeves, slots, frame, guide.label, plan.tech.min_detail_mm)
+    for feature, (wall, at) in walls.items():
         where = "" if at is None else " near (" + ", ".join(f"{x:.1f}" for x in at) + ") mm"
-        checks.append(Check("least wall thickness" + where, feature, wall, plan.tech.min_wall_mm, ">=", "mm"))
+        limit = plan.tech.min_detail_mm if feature == "label" else plan.tech.min_wall_mm
+        checks.append(Check("least wall thickness" + where, feature, wall, limit, ">=", "mm"))
     progress(1.0, "verified")
     return Report(tuple(checks))
 
 
-def least_walls(mesh: Mesh, min_wall_mm: float, sleeves, slots, frame: Frame) -> dict:
-    """Per feature (``plate``, ``sleeve 'name'``, ``slot 'name'``): (least wall mm, where or None),
-    read by the export QA's own wall measure (:func:`medprint.qa.face_walls`, inward rays) on the
-    faces of that feature: a sleeve's faces lie within its tube, a slot's within its housing, the
-    plate's are the rest. As in the QA, a place thinner than ``min_wall_mm`` counts only if it covers
-    the QA's thin area (:class:`~medprint.qa.QASettings`); the figure is then its thinnest reading
-    and its centre (LPS mm), otherwise the least reading elsewhere (smaller thin spots aside)."""
+def least_walls(mesh: Mesh, min_wall_mm: float, sleeves, slots, frame: Frame, label=None,
+                min_detail_mm: float = 0.0) -> dict:
+    """Per feature (``plate``, ``sleeve 'name'``, ``slot 'name'``, ``label 'text'``): (least wall
+    mm, where or None), read by the export QA's own wall measure (:func:`medprint.qa.face_walls`,
+    inward rays) on the faces of that feature: a sleeve's faces lie within its tube, a slot's within
+    its housing, the label's within its relief (its ridges are detail, held to ``min_detail_mm``,
+    the rest to ``min_wall_mm``), the plate's are the rest. As in the QA, a place thinner than the
+    limit counts only if it covers the QA's thin area (:class:`~medprint.qa.QASettings`); the
+    figure is then its thinnest reading and its centre (LPS mm), otherwise the least reading
+    elsewhere (smaller thin spots aside)."""
     from ..qa import QASettings, face_geometry, face_walls, thin_regions
     from ..rays import RayCaster
     from ..topology import edges, merge_coincident
@@ -135,17 +140,22 @@ def least_walls(mesh: Mesh, min_wall_mm: float, sleeves, slots, frame: Frame) ->
         for axis, h in zip((s.length_axis, s.normal, s.saw_axis), half):
             inside &= np.abs(rel @ axis) <= h + 0.05
         owner[inside] = f"slot '{s.name}'"
+    features = ["plate", *(f"sleeve '{s.name}'" for s in sleeves), *(f"slot '{s.name}'" for s in slots)]
+    if label is not None:
+        features.append("label")
+        owner[label.holds(centroid)] = "label"
     pairs = edges(mesh).vertices
     out = {}
-    for feature in ["plate", *(f"sleeve '{s.name}'" for s in sleeves), *(f"slot '{s.name}'" for s in slots)]:
+    for feature in features:
         mine = owner == feature
-        big = [r for r in thin_regions(mesh, walls, min_wall_mm, geometry[2], pairs, mine)
+        limit = min_detail_mm if feature == "label" else min_wall_mm
+        big = [r for r in thin_regions(mesh, walls, limit, geometry[2], pairs, mine)
                if r.area_mm2 >= settings.thin_area_mm2]
         if big:
             thinnest = min(big, key=lambda r: r.value)
             out[feature] = (float(thinnest.value), thinnest.center_mm)
         else:
-            rest = walls[mine & (walls >= min_wall_mm)]
+            rest = walls[mine & (walls >= limit)]
             out[feature] = (float(rest.min()) if len(rest) else settings.max_wall_mm, None)
     return out
 
