@@ -8,7 +8,9 @@ the printer and each asks for N again, and those repeats are ignored. ``busy:`` 
 reports keep the connection alive while the printer waits (homing, M109/M190 wait-for-heat);
 silence for ``timeout_s`` with lines in flight, a lost port, ``!!`` or an ``Error:`` that is not a
 transmission error end the job with an error. Cancel breaks a heat wait (M108) and switches the
-heaters off. ``M105`` is sent every ``poll_s`` for temperatures.
+heaters off. ``M105`` is sent every ``poll_s`` for temperatures. Streaming costs one write, one
+select and one read per exchange: new lines are numbered and written as a batch of all the window
+allows, and plain ``ok`` replies are counted without being decoded.
 """
 
 from __future__ import annotations
