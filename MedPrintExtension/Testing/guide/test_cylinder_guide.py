@@ -119,6 +119,34 @@ def test_label_is_engraved(designed):
     assert pit_floor.sum() >= 40
 
 
+def test_metal_sleeve_gets_a_stepped_seat(cylinder):
+    """A 4 mm metal sleeve, 6 mm long, in the straight 10 mm sleeve (axis -z at x = -14, entry on the
+    bone at z = 15): a 4 mm seat from the sleeve's top (z = 25) down to its floor at z = 19, the
+    2.6 mm drill channel below; measured with rays, then the verifier's figures."""
+    t = dict(top_plan_dict()["trajectories"][0])
+    t["sleeve"] = dict(t["sleeve"], metal_sleeve_diameter_mm=4.0, metal_sleeve_length_mm=6.0)
+    plan = Plan.from_dict(top_plan_dict(trajectories=[t], engrave_label=False))
+    guide = design_guide(plan, cylinder)
+    rays = Rays(guide.mesh)
+    entry, axis = np.array(t["entry_lps"]), np.array(t["direction_lps"])
+    top = entry[2] + 10.0
+    seat = channel_axis(rays, entry, axis, [top - z - 10.0 for z in (24.5, 23.0, 21.5, 20.0)])
+    channel = channel_axis(rays, entry, axis, [top - z - 10.0 for z in (18.5, 17.0, 16.0)])
+    assert seat[0] <= 0.1 and seat[1] <= 0.5 and abs(seat[2] - 4.0) <= 0.05
+    assert channel[0] <= 0.1 and channel[1] <= 0.5 and abs(channel[2] - 2.6) <= 0.05
+    # depth: rays down the sleeve onto the seat's floor (between the two bores) and onto its top
+    angles = np.linspace(0, 2 * np.pi, 12, endpoint=False)
+    ring = lambda r: [entry + [r * np.cos(a), r * np.sin(a), 20.0] for a in angles]  # noqa: E731
+    floor = [35.0 - rays.first(p, [0, 0, -1.0])[0] for p in ring(1.65)]
+    rim = [35.0 - rays.first(p, [0, 0, -1.0])[0] for p in ring(2.75)]
+    assert np.ptp(floor) < 0.01 and np.ptp(rim) < 0.01
+    assert abs(np.mean(rim) - top) <= 0.05 and abs(np.mean(rim) - np.mean(floor) - 6.0) <= 0.05
+    report = verify_guide(guide, plan, cylinder)
+    assert report.passed, report.failures()
+    seat_checks = {c.name: c.value for c in report.checks if c.feature == "metal sleeve seat 'straight'"}
+    assert set(seat_checks) == {"diameter error", "depth error"} and max(seat_checks.values()) <= 0.05
+
+
 def test_label_that_fits_nowhere_is_left_off_with_a_warning(cylinder):
     plan = Plan.from_dict(top_plan_dict(case_label="ABCDEFGHIJKLMNOPQRSTUVWXYZ012345", trajectories=[]))
     guide = design_guide(plan, cylinder)

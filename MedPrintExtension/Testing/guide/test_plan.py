@@ -40,13 +40,32 @@ def test_explicit_clearances_win():
     assert plan.slot_width_mm(plan.cuts[0]) == pytest.approx(1.3) and plan.clearance_mm == 0.5
 
 
-def test_bore_is_drill_plus_clearance_or_the_metal_sleeve():
+def test_bore_is_drill_plus_clearance_and_a_metal_sleeve_gets_a_seat():
     plan = Plan.from_dict(top_plan_dict())
     assert plan.trajectories[0].bore_diameter_mm == pytest.approx(2.6)
+    assert plan.trajectories[0].sleeve.metal_sleeve_length_mm is None
     t = dict(top_plan_dict()["trajectories"][0])
     t["sleeve"] = dict(t["sleeve"], metal_sleeve_diameter_mm=4.0)
     plan = Plan.from_dict(top_plan_dict(trajectories=[t]))
-    assert plan.trajectories[0].bore_diameter_mm == 4.0
+    sleeve = plan.trajectories[0].sleeve
+    assert plan.trajectories[0].bore_diameter_mm == pytest.approx(2.6)   # the drill's channel, below the seat
+    assert plan.trajectories[0].widest_bore_mm == 4.0
+    assert sleeve.metal_sleeve_length_mm == 9.0   # default: 10 mm sleeve less resin's 1 mm wall under the seat
+
+
+@pytest.mark.parametrize("sleeve, words", [
+    ({"metal_sleeve_length_mm": 5.0}, "has a length but no diameter"),
+    ({"metal_sleeve_diameter_mm": 2.6}, "(2.6 mm) is not wider than its drill channel (2.6 mm"),
+    ({"metal_sleeve_diameter_mm": 4.0, "metal_sleeve_length_mm": 9.5},
+     "is 9.5 mm long; its printed sleeve is 10 mm tall, which leaves 0.50 mm under the seat (at least 1 mm"),
+    ({"metal_sleeve_diameter_mm": 5.5}, "sleeve wall of trajectory 'straight' is 0.75 mm"),
+])
+def test_impossible_metal_sleeves_name_the_number(sleeve, words):
+    t = dict(top_plan_dict()["trajectories"][0])
+    t["sleeve"] = dict(t["sleeve"], **sleeve)
+    with pytest.raises(InputError) as err:
+        Plan.from_dict(top_plan_dict(trajectories=[t]))
+    assert words in str(err.value)
 
 
 @pytest.mark.parametrize("change, words", [

@@ -71,14 +71,17 @@ class ContactRegion:
 class Sleeve:
     """The drill sleeve around a trajectory: a tube rising ``height_mm`` from the bone entry point.
 
-    Its bore is ``drill + clearance_mm``, or ``metal_sleeve_diameter_mm`` when a metal sleeve is
-    pressed into the printed one (the bore is then its seat and the drill runs in the metal).
+    Its bore is ``drill + clearance_mm``. When a metal sleeve is pressed into the printed one
+    (``metal_sleeve_diameter_mm``, its outer diameter) the bore is stepped: a seat of that diameter
+    ``metal_sleeve_length_mm`` deep from the sleeve's top (default: the sleeve's height less the
+    technology's minimum wall), whose floor holds the metal sleeve, and the drill's channel below.
     """
 
     outer_diameter_mm: float = 7.0
     height_mm: float = 10.0
     clearance_mm: float = 0.1
     metal_sleeve_diameter_mm: Optional[float] = None
+    metal_sleeve_length_mm: Optional[float] = None
 
 
 @dataclass
@@ -94,10 +97,13 @@ class Trajectory:
 
     @property
     def bore_diameter_mm(self) -> float:
-        """The printed channel's diameter: metal-sleeve seat, or drill + clearance."""
-        if self.sleeve.metal_sleeve_diameter_mm:
-            return float(self.sleeve.metal_sleeve_diameter_mm)
+        """The printed channel's diameter (below a metal sleeve's seat, if any): drill + clearance."""
         return self.drill_diameter_mm + self.sleeve.clearance_mm
+
+    @property
+    def widest_bore_mm(self) -> float:
+        """The widest hole in the sleeve: the metal sleeve's seat, or the channel."""
+        return float(self.sleeve.metal_sleeve_diameter_mm or self.bore_diameter_mm)
 
 
 @dataclass
@@ -249,17 +255,36 @@ class Plan:
         s = t.sleeve
         _positive(f"{what}: sleeve height", s.height_mm)
         _non_negative(f"{what}: sleeve clearance", s.clearance_mm)
-        if s.metal_sleeve_diameter_mm is not None and s.metal_sleeve_diameter_mm <= t.drill_diameter_mm:
-            raise InputError(f"The metal sleeve of {what} ({s.metal_sleeve_diameter_mm:g} mm) is not wider "
-                             f"than its drill ({t.drill_diameter_mm:g} mm).")
-        wall = (s.outer_diameter_mm - t.bore_diameter_mm) / 2
+        metal_length = s.metal_sleeve_length_mm
+        if s.metal_sleeve_diameter_mm is None:
+            if metal_length is not None:
+                raise InputError(f"The metal sleeve of {what} has a length but no diameter.",
+                                 hint="give metal_sleeve_diameter_mm (its outer diameter) too, or drop the length")
+        else:
+            _positive(f"{what}: metal sleeve diameter", s.metal_sleeve_diameter_mm)
+            if s.metal_sleeve_diameter_mm <= t.bore_diameter_mm:
+                raise InputError(f"The metal sleeve of {what} ({s.metal_sleeve_diameter_mm:g} mm) is not wider "
+                                 f"than its drill channel ({t.bore_diameter_mm:g} mm = drill + clearance), so "
+                                 f"there is no step to seat it on.")
+            shoulder = self.tech.min_wall_mm
+            if metal_length is None:
+                metal_length = s.height_mm - shoulder
+            _positive(f"{what}: metal sleeve length", metal_length)
+            if metal_length > s.height_mm - shoulder + 1e-9:
+                raise InputError(f"The metal sleeve of {what} is {metal_length:g} mm long; its printed sleeve is "
+                                 f"{s.height_mm:g} mm tall, which leaves {s.height_mm - metal_length:.2f} mm under "
+                                 f"the seat (at least {shoulder:g} mm is needed for {self.technology}).",
+                                 hint=f"make the sleeve at least {metal_length + shoulder:g} mm tall")
+            metal_length = float(metal_length)
+        wall = (s.outer_diameter_mm - t.widest_bore_mm) / 2
         if wall < self.tech.min_wall_mm:
             raise InputError(f"The sleeve wall of {what} is {wall:.2f} mm, below the {self.tech.min_wall_mm:g} mm "
                              f"minimum for {self.technology}.",
-                             hint=f"make its outer diameter at least {t.bore_diameter_mm + 2 * self.tech.min_wall_mm:g} mm")
+                             hint=f"make its outer diameter at least {t.widest_bore_mm + 2 * self.tech.min_wall_mm:g} mm")
         return replace(t, entry_lps=_point(f"{what}: entry", t.entry_lps),
                        direction_lps=_unit(f"{what}: direction", t.direction_lps),
-                       sleeve=replace(s, outer_diameter_mm=float(s.outer_diameter_mm)))
+                       sleeve=replace(s, outer_diameter_mm=float(s.outer_diameter_mm),
+                                      metal_sleeve_length_mm=metal_length))
 
     def _validated_cut(self, c: CutPlane) -> CutPlane:
         what = f"cut '{c.name}'"

@@ -4,7 +4,7 @@ on the guide's surface, each check naming its feature and its number.
 Checks: closed and one shell; least gap to the bone >= clearance - ``TOLERANCE_MM`` and no overlap;
 removal: along the insertion direction no column of the guide has bone above it; each drill channel
 (cylinder fitted to the channel's wall vertices) within 0.1 mm / 0.5° of its trajectory, diameter
-within 0.05 mm; each slot (rays across it from points on its plane) centred within 0.1 mm, width
+within 0.05 mm, and a metal sleeve's seat within 0.05 mm of its diameter and depth; each slot (rays across it from points on its plane) centred within 0.1 mm, width
 within 0.05 mm; the plate, each sleeve and each slot housing at least the technology's minimum
 wall thick, read by the export QA's wall measure (see ``least_walls``).
 """
@@ -32,6 +32,7 @@ AXIS_ANGLE_DEG = 0.5
 DIAMETER_MM = 0.05
 SLOT_CENTRE_MM = 0.1
 SLOT_WIDTH_MM = 0.05
+SEAT_DEPTH_MM = 0.05
 
 
 @dataclass(frozen=True)
@@ -181,23 +182,47 @@ def _removal_clearance(mesh: Mesh, bone: Mesh, direction: np.ndarray, step_mm: f
 
 
 def _channel_checks(mesh: Mesh, sleeve: SleeveGeometry, frame: Frame) -> list[Check]:
+    """The channel's axis and diameter (below a metal sleeve's seat), and the seat's diameter and
+    depth (from the sleeve's top face to the seat's floor, both found on the surface)."""
     entry, axis = frame.to_lps([sleeve.entry])[0], frame.axes.T @ sleeve.axis
-    wall = _near_cylinder(mesh.vertices, entry, axis, sleeve.bore_radius, 0.3)
+    below_seat = -sleeve.height + sleeve.seat_depth - 0.05 if sleeve.seat_radius else -np.inf   # from the seat's floor
+    wall = _near_cylinder(mesh.vertices, entry, axis, sleeve.bore_radius, 0.3, (below_seat, np.inf))
     name = f"channel '{sleeve.name}'"
     if len(wall) < 12:
         return [Check("wall points found", name, float(len(wall)), 12, ">=", "")]
     point, direction, radius = fit_cylinder(wall, entry, axis, sleeve.bore_radius)
     offset = np.linalg.norm(np.cross(entry - point, direction))
     angle = np.degrees(np.arccos(min(1.0, abs(float(direction @ axis)))))
-    return [Check("axis offset at entry", name, float(offset), AXIS_OFFSET_MM, "<=", "mm"),
-            Check("axis angle", name, float(angle), AXIS_ANGLE_DEG, "<=", "°"),
-            Check("diameter error", name, float(abs(2 * radius - 2 * sleeve.bore_radius)), DIAMETER_MM, "<=", "mm")]
+    checks = [Check("axis offset at entry", name, float(offset), AXIS_OFFSET_MM, "<=", "mm"),
+              Check("axis angle", name, float(angle), AXIS_ANGLE_DEG, "<=", "°"),
+              Check("diameter error", name, float(abs(2 * radius - 2 * sleeve.bore_radius)), DIAMETER_MM, "<=", "mm")]
+    if sleeve.seat_radius:
+        checks += _seat_checks(mesh, sleeve, entry, direction)
+    return checks
 
 
-def _near_cylinder(points, point, axis, radius, band) -> np.ndarray:
+def _seat_checks(mesh: Mesh, sleeve: SleeveGeometry, entry: np.ndarray, axis: np.ndarray) -> list[Check]:
+    """The seat's wall (vertices on its cylinder, searched a millimetre past both planned ends): its
+    fitted diameter, and its depth from its top rim (on the sleeve's top) to its floor."""
+    name = f"metal sleeve seat '{sleeve.name}'"
+    top, floor = -sleeve.height, -sleeve.height + sleeve.seat_depth
+    wall = _near_cylinder(mesh.vertices, entry, axis, sleeve.seat_radius, 0.3, (top - 1.0, floor + 1.0))
+    if len(wall) < 12:
+        return [Check("wall points found", name, float(len(wall)), 12, ">=", "")]
+    _, _, radius = fit_cylinder(wall, entry, axis, sleeve.seat_radius)
+    along = (wall - entry) @ axis
+    depth = float(along.max() - along.min())
+    return [Check("diameter error", name, float(abs(2 * radius - 2 * sleeve.seat_radius)), DIAMETER_MM, "<=", "mm"),
+            Check("depth error", name, abs(depth - sleeve.seat_depth), SEAT_DEPTH_MM, "<=", "mm")]
+
+
+def _near_cylinder(points, point, axis, radius, band, span=(-np.inf, np.inf)) -> np.ndarray:
+    """The ``points`` within ``band`` of the cylinder (``radius`` about ``point`` + s ``axis``),
+    with s within ``span`` (mm)."""
     rel = points - point
-    distance = np.linalg.norm(rel - np.outer(rel @ axis, axis), axis=1)
-    return points[np.abs(distance - radius) <= band]
+    along = rel @ axis
+    distance = np.linalg.norm(rel - np.outer(along, axis), axis=1)
+    return points[(np.abs(distance - radius) <= band) & (along >= span[0]) & (along <= span[1])]
 
 
 def fit_cylinder(points: np.ndarray, point: np.ndarray, axis: np.ndarray, radius: float):
