@@ -60,6 +60,13 @@ def _fileno(port) -> Optional[int]:
         return None
 
 
+def _port_errors() -> tuple:
+    """What a lost port raises."""
+    import serial
+
+    return serial.SerialException, OSError
+
+
 def numbered(number: int, command: str) -> bytes:
     """``N<number> <command>*<checksum>\\n``."""
     return numbered_lines(number, [command])[0]
@@ -110,6 +117,10 @@ class MarlinStreamer:
         try:
             self.serial = serial.serial_for_url(self.port_name, self.baudrate, timeout=0.05, write_timeout=5)
             self._fd = _fileno(self.serial)
+            if self._fd is not None:
+                self._poll = select.poll()
+                self._poll.register(self._fd, select.POLLIN)
+                self._polling_out = False
             self._buffer = self._out = b""
             self._last_line = 0  # the printer's line counter, reset by M110 N0 below
         except (serial.SerialException, OSError, ValueError) as exc:
@@ -143,12 +154,9 @@ class MarlinStreamer:
 
     def _read_lines(self) -> list[bytes]:
         """Send what the port takes of the queued output and return the complete lines received
-        (bytes, without the newline),
-        waiting up to 50 ms for input. Writes never block: a printer busy answering us would
-        otherwise stop reading while we wait to write (a deadlock). One write, one select and one
-        read per exchange: the port usually takes the whole batch at once."""
-        import serial
-
+        (bytes, without the newline), waiting up to 50 ms for input. Writes never block: a printer
+        busy answering us would otherwise stop reading while we wait to write (a deadlock). One
+        write, one poll and one read per exchange: the port usually takes the whole batch at once."""
         try:
             if self._fd is None:
                 if self._out:
@@ -158,15 +166,21 @@ class MarlinStreamer:
             else:  # pyserial opens POSIX ports non-blocking
                 if self._out:
                     self._send_some()
-                readable, writable, _ = select.select([self._fd], [self._fd] if self._out else [], [], 0.05)
-                if writable:
-                    self._send_some()
+                if self._out and not self._polling_out:  # the rest waits until the port takes more
+                    self._poll.modify(self._fd, select.POLLIN | select.POLLOUT)
+                    self._polling_out = True
+                events = self._poll.poll(50)
                 data = b""
-                if readable:
+                if events and events[0][1] & select.POLLOUT:
+                    self._send_some()
+                    if not self._out:
+                        self._poll.modify(self._fd, select.POLLIN)
+                        self._polling_out = False
+                if events and events[0][1] & (select.POLLIN | select.POLLHUP | select.POLLERR):
                     data = os.read(self._fd, 65536)
                     if not data:
                         raise OSError("the port reports input but returns none (device gone)")
-        except (serial.SerialException, OSError) as exc:
+        except _port_errors() as exc:  # evaluated only when something was raised
             raise PrinterError(f"The serial connection to the printer on {self.port_name} was lost.",
                                hint="check the USB cable; the job has stopped", detail=str(exc)) from None
         if not data:
