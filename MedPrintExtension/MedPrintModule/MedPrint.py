@@ -426,7 +426,9 @@ class MedPrintTest(ScriptedLoadableModuleTest):
         self.delayDisplay("Loading CTChest")
         volumeNode = SampleData.downloadSample("CTChest")
         self.assertIsNotNone(volumeNode)
-        workflow_selftest.workflow_on_ctchest(self, MedPrintLogic(), volumeNode, Path(slicer.util.tempDirectory()))
+        logic = MedPrintLogic()
+        workflow_selftest.workflow_on_ctchest(self, logic, logic.getParameterNode(), volumeNode,
+                                              Path(slicer.util.tempDirectory()))
         self.delayDisplay("Test passed")
 
     def test_guide_from_markups_on_the_demo_CT(self):

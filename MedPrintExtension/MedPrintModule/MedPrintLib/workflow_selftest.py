@@ -48,9 +48,10 @@ def closed_surface_edges(polydata) -> int:
     return edges.GetOutput().GetNumberOfCells()
 
 
-def workflow_on_ctchest(test, logic, volumeNode, folder: Path) -> None:
+def workflow_on_ctchest(test, logic, parameters, volumeNode, folder: Path) -> None:
     """Preset segment -> model (closed, inside the volume) -> case -> export -> print on the chosen
-    printer -> register with the filled form; every step's result read back from the case."""
+    printer -> register with the filled form; every step's result read back from the case. ``parameters``:
+    the module's parameter node (``logic.getParameterNode()``)."""
     import slicer
 
     from medprint import workflow
@@ -58,7 +59,6 @@ def workflow_on_ctchest(test, logic, volumeNode, folder: Path) -> None:
 
     from . import case_node, dependencies, print_panel
 
-    parameters = logic.getParameterNode()
     parameters.caseFolder = folder / "case"
     parameters.caseLabel = "selftest"
     case = logic.caseOf(parameters)
@@ -91,7 +91,7 @@ def workflow_on_ctchest(test, logic, volumeNode, folder: Path) -> None:
 
         for feature in ("export", "print", "registry"):
             test.assertTrue(dependencies.ensure_feature(feature, requester="MedPrint test"))
-        test.delayDisplay("export: " + logic.exportCase(case, parameters.exportPrinter, parameters.exportRepair))
+        test.delayDisplay("export: " + logic.exportCase(case))  # the panel's defaults: Prusa MK4, repair
         save_printer(PrinterConfig(name="selftest-mk4", kind="octoprint", address="http://127.0.0.1:9",
                                    api_key="not-a-key", profile="prusa-mk4"))
         test.assertEqual([value for _text, value in print_panel.printer_items(printer_choices())],

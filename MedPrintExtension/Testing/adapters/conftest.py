@@ -1,6 +1,10 @@
 """Fixtures for the adapter tests: a headless MRML scene with the Segmentations module logic, as in
 Slicer after start-up (PyPI slicer-core, no Qt)."""
 
+import importlib
+import sys
+import types
+
 import pytest
 import slicer
 
@@ -41,3 +45,35 @@ def oblique_ijk_to_lps():
     matrix[:3, :3] = rot(0, 17.0) @ rot(1, -23.0) @ rot(2, 31.0) @ np.diag([0.7, 0.9, 2.5])
     matrix[:3, 3] = [-120.5, 88.25, -310.0]
     return matrix
+
+
+def _stand_ins() -> dict:
+    class _Base:
+        def __init__(self, *args, **kwargs):
+            pass
+
+    scripted = types.ModuleType("slicer.ScriptedLoadableModule")
+    scripted.ScriptedLoadableModule = scripted.ScriptedLoadableModuleWidget = _Base
+    scripted.ScriptedLoadableModuleTest = _Base
+    scripted.ScriptedLoadableModuleLogic = _Base
+    wrapper = types.ModuleType("slicer.parameterNodeWrapper")
+    wrapper.parameterNodeWrapper = lambda cls: cls
+    wrapper.Choice = wrapper.Minimum = wrapper.Maximum = lambda *args: None
+    i18n = types.ModuleType("slicer.i18n")
+    i18n.tr = lambda text: text
+    i18n.translate = lambda context, text: text
+    return {"qt": types.ModuleType("qt"), "slicer.ScriptedLoadableModule": scripted,
+            "slicer.parameterNodeWrapper": wrapper, "slicer.i18n": i18n}
+
+
+@pytest.fixture
+def module(monkeypatch, segmentations_logic):
+    """MedPrint.py imported with slicer.mrmlScene = a scene that has the Segmentations logic. slicer-core
+    lacks the Qt-side modules MedPrint.py imports at its top (``qt``, ``slicer.ScriptedLoadableModule``,
+    ``slicer.parameterNodeWrapper``, ``slicer.i18n``): minimal stand-ins go into ``sys.modules`` for the
+    test only, so the module file loads; the logic under test uses none of them."""
+    for name, stand_in in _stand_ins().items():
+        monkeypatch.setitem(sys.modules, name, stand_in)
+    monkeypatch.setattr(slicer, "mrmlScene", segmentations_logic.GetMRMLScene(), raising=False)
+    monkeypatch.delitem(sys.modules, "MedPrint", raising=False)
+    return importlib.import_module("MedPrint")

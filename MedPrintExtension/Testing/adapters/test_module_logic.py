@@ -1,16 +1,13 @@
 """T1: MedPrint.py's own MedPrintLogic, run on Slicer's real MRML classes (PyPI slicer-core) and the
 real CT, as MedPrintTest runs it inside Slicer.
 
-slicer-core lacks the Qt-side Python modules MedPrint.py imports at its top (``qt``,
-``slicer.ScriptedLoadableModule``, ``slicer.parameterNodeWrapper``, ``slicer.i18n``). The fixture puts
-minimal stand-ins for those into ``sys.modules`` for this test only, so the module file loads; the
-logic under test uses none of them: volumes, segmentations, models and the case are the real thing.
+slicer-core lacks the Qt-side Python modules MedPrint.py imports at its top; the ``module`` fixture
+(conftest.py) puts minimal stand-ins for those into ``sys.modules`` for the test only, so the module file
+loads; the logic under test uses none of them: volumes, segmentations, models and the case are the
+real thing.
 """
 
-import importlib
 import json
-import sys
-import types
 
 import numpy as np
 import pytest
@@ -27,35 +24,6 @@ from medprint.pipeline import ModelSettings, make_model
 from medprint.volume import load_volume
 from medprint.workflow import create_case, open_case
 from slicer_reader import read_ct_with_slicer
-
-
-def _stand_ins() -> dict:
-    class _Base:
-        def __init__(self, *args, **kwargs):
-            pass
-
-    scripted = types.ModuleType("slicer.ScriptedLoadableModule")
-    scripted.ScriptedLoadableModule = scripted.ScriptedLoadableModuleWidget = _Base
-    scripted.ScriptedLoadableModuleTest = _Base
-    scripted.ScriptedLoadableModuleLogic = _Base
-    wrapper = types.ModuleType("slicer.parameterNodeWrapper")
-    wrapper.parameterNodeWrapper = lambda cls: cls
-    wrapper.Choice = wrapper.Minimum = wrapper.Maximum = lambda *args: None
-    i18n = types.ModuleType("slicer.i18n")
-    i18n.tr = lambda text: text
-    i18n.translate = lambda context, text: text
-    return {"qt": types.ModuleType("qt"), "slicer.ScriptedLoadableModule": scripted,
-            "slicer.parameterNodeWrapper": wrapper, "slicer.i18n": i18n}
-
-
-@pytest.fixture
-def module(monkeypatch, segmentations_logic):
-    """MedPrint.py imported with slicer.mrmlScene = a scene that has the Segmentations logic."""
-    for name, stand_in in _stand_ins().items():
-        monkeypatch.setitem(sys.modules, name, stand_in)
-    monkeypatch.setattr(slicer, "mrmlScene", segmentations_logic.GetMRMLScene(), raising=False)
-    monkeypatch.delitem(sys.modules, "MedPrint", raising=False)
-    return importlib.import_module("MedPrint")
 
 
 @pytest.fixture(scope="module")
