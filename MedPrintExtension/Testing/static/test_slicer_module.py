@@ -383,7 +383,7 @@ def test_module_has_the_four_classes_and_stays_thin():
     assert "ScriptedLoadableModuleTest" in classes["MedPrintTest"]
     assert "MedPrintParameterNode" in classes
     # the four classes and the parameter node; the sections' handlers and actions are MedPrintLib panels
-    assert len(MODULE_PY.read_text().splitlines()) <= 450, "MedPrint.py should stay thin; move work to the core"
+    assert len(MODULE_PY.read_text().splitlines()) <= 440, "MedPrint.py should stay thin; move work to the core"
 
 
 def test_translation_function_is_never_shadowed():
