@@ -147,6 +147,29 @@ def test_metal_sleeve_gets_a_stepped_seat(cylinder):
     assert set(seat_checks) == {"diameter error", "depth error"} and max(seat_checks.values()) <= 0.05
 
 
+@pytest.mark.parametrize("edge", ["sharp", "fillet", "chamfer"])
+def test_rim_edge_profile(cylinder, edge):
+    """The plate's top near its end (x = 25.8 mm) from rays straight down: flat to the rim when sharp,
+    a 45° line over the last 1 mm with a chamfer, a quarter circle (steepening outwards) with a fillet."""
+    sizes = {"sharp": {}, "fillet": {"fillet_mm": 1.0}, "chamfer": {"chamfer_mm": 1.0}}[edge]
+    plan = Plan.from_dict(top_plan_dict(trajectories=[], cuts=[], engrave_label=False, **sizes))
+    rays = Rays(design_guide(plan, cylinder).mesh)
+    xs = np.arange(20.0, 30.0, 0.05)
+    top = np.array([40.0 - rays.first([x, 0.0, 40.0], [0.0, 0.0, -1.0], 30.0)[0] for x in xs])
+    end = xs[np.isfinite(top)].max()
+    flat = top[np.argmin(np.abs(xs - (end - 3.0)))]
+    drop = {d: flat - top[np.argmin(np.abs(xs - (end - d)))] for d in (0.05, 0.25, 0.5, 0.75, 1.5)}
+    assert abs(drop[1.5]) < 0.01   # the top is flat a chamfer's width in
+    if edge == "sharp":
+        assert max(abs(v) for v in drop.values()) < 0.01
+    elif edge == "chamfer":
+        slope = np.degrees(np.arctan((drop[0.25] - drop[0.75]) / 0.5))
+        assert 42.0 <= slope <= 48.0 and 0.8 <= drop[0.05] <= 1.0
+    else:
+        inner, outer = (drop[0.5] - drop[0.75]) / 0.25, (drop[0.05] - drop[0.25]) / 0.2
+        assert outer > 1.5 * inner and 0.6 <= drop[0.05] <= 0.8   # 1 - sqrt(1 - 0.95²) = 0.69
+
+
 def test_label_that_fits_nowhere_is_left_off_with_a_warning(cylinder):
     plan = Plan.from_dict(top_plan_dict(case_label="ABCDEFGHIJKLMNOPQRSTUVWXYZ012345", trajectories=[]))
     guide = design_guide(plan, cylinder)

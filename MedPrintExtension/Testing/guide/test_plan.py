@@ -80,6 +80,8 @@ def test_impossible_metal_sleeves_name_the_number(sleeve, words):
     ({"contact": {"points_lps": []}}, "no contact region"),
     ({"contact": {"curve_lps": [[0, 0, 0], [1, 0, 0]]}}, "needs at least 3"),
     ({"insertion_direction_lps": [0, 0, 0]}, "insertion direction has no length"),
+    ({"fillet_mm": 1.0, "chamfer_mm": 0.5}, "a fillet (1 mm) or a chamfer (0.5 mm), not both"),
+    ({"chamfer_mm": -1.0}, "chamfer must not be negative"),
 ])
 def test_invalid_plans_say_what_is_wrong(change, words):
     with pytest.raises(InputError) as err:

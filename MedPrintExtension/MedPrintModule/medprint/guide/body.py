@@ -134,16 +134,18 @@ def cell_columns(cells: np.ndarray) -> np.ndarray:
     return columns
 
 
-def rounded_top(outer: np.ndarray, least: np.ndarray, cells: np.ndarray, fillet_mm: float,
-                step_mm: float) -> np.ndarray:
-    """Outer heights lowered within ``fillet_mm`` of the plate's rim along a quarter circle, never
-    below ``least``: a rounded edge instead of a sharp one."""
-    if fillet_mm <= 0:
+def edged_top(outer: np.ndarray, least: np.ndarray, cells: np.ndarray, fillet_mm: float, chamfer_mm: float,
+              step_mm: float) -> np.ndarray:
+    """Outer heights lowered near the plate's rim, never below ``least``: within ``fillet_mm`` of
+    the rim along a quarter circle (a rounded edge), or within ``chamfer_mm`` along a 45° line (a
+    chamfer); unchanged when both are 0 (a sharp edge)."""
+    size = max(fillet_mm, chamfer_mm)
+    if size <= 0:
         return outer
     columns = cell_columns(cells)
     rim = ndimage.distance_transform_edt(np.pad(columns, 1))[1:-1, 1:-1] * step_mm - step_mm
-    inset = np.clip(fillet_mm - rim, 0.0, fillet_mm)
-    drop = fillet_mm - np.sqrt(fillet_mm * fillet_mm - inset * inset)
+    inset = np.clip(size - rim, 0.0, size)
+    drop = inset if chamfer_mm > 0 else size - np.sqrt(size * size - inset * inset)
     return np.maximum(outer - drop, np.minimum(outer, least))
 
 

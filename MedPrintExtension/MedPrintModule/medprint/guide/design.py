@@ -145,7 +145,7 @@ def design_guide(plan: Plan, bone: Mesh, *, step_mm: float = STEP_MM,
     least_top = body.ball_dilation(np.where(rim, underside, floor), min_wall + 2 * WELD_MM, step_mm, floor)
     outer = _lift_beside_slots(outer, slots, grid, bridged, min_wall)
     outer = np.maximum(-body.rim_max(-outer, rim, min_wall + step_mm, step_mm), least_top)
-    outer = body.rounded_top(outer, least_top, cells, plan.fillet_mm, step_mm)
+    outer = body.edged_top(outer, least_top, cells, plan.fillet_mm, plan.chamfer_mm, step_mm)
     plate = to_manifold(*prism(outer, cells, grid, plate_floor), "guide plate")
     # solids below a height map, each only as wide as what it cuts (small meshes, fast booleans)
     blocked = _below(bottom, grid, floor, "blocked-out bone", _grow(cells, 2))

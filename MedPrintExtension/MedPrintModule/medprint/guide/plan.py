@@ -141,6 +141,7 @@ class Plan:
     thickness_mm: float = 3.0
     bone_clearance_mm: Optional[float] = None   # None: the technology's
     fillet_mm: float = 0.0                      # rounds the guide's outer rim (0: sharp)
+    chamfer_mm: float = 0.0                     # or bevels it at 45° (0: sharp; not both)
     case_label: str = ""
     side: str = ""                              # "L", "R" or ""
     plan_version: str = "1"
@@ -211,6 +212,10 @@ class Plan:
                              hint="make the guide thicker")
         _non_negative("bone clearance", self.clearance_mm)
         _non_negative("fillet", self.fillet_mm)
+        _non_negative("chamfer", self.chamfer_mm)
+        if self.fillet_mm > 0 and self.chamfer_mm > 0:
+            raise InputError(f"The guide's rim can have a fillet ({self.fillet_mm:g} mm) or a chamfer "
+                             f"({self.chamfer_mm:g} mm), not both.", hint="set one of them to 0")
         if self.side not in ("", "L", "R"):
             raise InputError(f"Side '{self.side}' is not L, R or empty.")
         if self.case_label and not _NAME.match(self.case_label):
