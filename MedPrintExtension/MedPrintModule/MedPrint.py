@@ -217,6 +217,8 @@ class MedPrintWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
                         "register": register_panel.RegisterPanel(self)}
         self.ui.printCollapsibleButton.connect(
             "contentsCollapsed(bool)", lambda collapsed: collapsed or self._panels["print"].refreshPrinters())
+        self.ui.registerCollapsibleButton.connect(
+            "contentsCollapsed(bool)", lambda collapsed: collapsed or self._panels["register"].onOpened())
         for step, button in self._runButtons.items():
             button.connect("clicked(bool)", lambda checked=False, step=step: self.onRunStep(step))
         for step, (section, status, nextButton) in self._sections.items():

@@ -58,6 +58,20 @@ class RegisterPanel:
         self.ui.registerOutboxLabel.setText(outbox_status())
         return summary
 
+    def onOpened(self) -> None:
+        """Show the case's own values (structure, the print step's technology and material) in the
+        unanswered fields when the section opens, once the registry packages are installed."""
+        from .case_node import CASE_FOLDER
+        from .dependencies import FEATURES, missing_packages
+        from .step_status import open_case_status
+
+        node = self.host.parameters.parameterNode
+        case, _text = open_case_status(node.GetParameter(CASE_FOLDER))
+        if case is not None and not missing_packages(FEATURES["registry"]):
+            from medprint.registry.answers import form_defaults
+
+            register_form.prefill(node, form_defaults(case))
+
     def update(self, case, runnable: bool) -> None:
         self.ui.registerCheckButton.setEnabled(runnable)
 

@@ -192,7 +192,9 @@ def test_panels_wire_their_signals_and_follow_the_case(loaded, qt_module, tmp_pa
     from MedPrintLib.print_panel import PrintPanel
     from MedPrintLib.register_panel import RegisterPanel
     from medprint.printing.config import PrinterConfig, save_printer
-    from medprint.workflow import create_case
+    import slicer
+
+    from medprint.workflow import create_case, save_case
 
     monkeypatch.setenv("MEDPRINT_CONFIG_DIR", str(tmp_path / "config"))
     save_printer(PrinterConfig(name="mk4", kind="octoprint", address="http://127.0.0.1:9", profile="prusa-mk4"))
@@ -215,7 +217,17 @@ def test_panels_wire_their_signals_and_follow_the_case(loaded, qt_module, tmp_pa
     assert not host.ui.presetButton.isEnabled() and not host.ui.makeModelButton.isEnabled()  # no volume
     assert not host.ui.exportSaveButton.isEnabled() and not host.ui.printFollowButton.isEnabled()
     assert not host.ui.registerCheckButton.isEnabled()
-    case.results["print"] = {"sent": {"printer": "mk4"}}
+    case.results["print"] = {"sent": {"printer": "mk4"}, "technology": "fdm", "material": "Prusament PLA"}
     printing.update(case)
     panels[3].update(case, True)
     assert host.ui.printFollowButton.isEnabled() and host.ui.registerCheckButton.isEnabled()
+
+    # opening the Register section shows the print step's technology and material in the unanswered form
+    save_case(case)
+    node = slicer.vtkMRMLScene().AddNewNodeByClass("vtkMRMLScriptedModuleNode")
+    node.SetParameter("caseFolder", str(case.folder))
+    node.SetParameter("registerMaterial", "Nylon")  # answered: kept
+    parameters.parameterNode = node
+    panels[3].onOpened()
+    assert (node.GetParameter("registerTechnology"), node.GetParameter("registerMaterial")) == (
+        "material_extrusion", "Nylon")
