@@ -19,7 +19,7 @@ $(MOONRAKER_VENV)/.installed:
 CURA_RESOURCES := $(PRINTING_ENVS)/cura
 $(CURA_RESOURCES)/.extracted:
 	rm -rf $(CURA_RESOURCES) && mkdir -p $(CURA_RESOURCES)
-	cd $(CURA_RESOURCES) && apt-get -qq download cura && \
+	cd $(CURA_RESOURCES) && (apt-get -qq download cura || (apt-get -qq update && apt-get -qq download cura)) && \
 	  dpkg-deb --fsys-tarfile cura_*.deb | tar -x ./usr/share/cura/resources/definitions && rm cura_*.deb
 	touch $@
 
