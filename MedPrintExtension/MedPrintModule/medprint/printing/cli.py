@@ -150,10 +150,10 @@ def add_printer(
     address: str = typer.Option(..., help="web address (http://...) or serial port (/dev/ttyACM0)"),
     profile: str = typer.Option("", help="printer profile to slice for"),
     api_key: str = typer.Option("", envvar="MEDPRINT_PRINTER_API_KEY",
-                                help="API key (or env MEDPRINT_PRINTER_API_KEY)"),
+                                help="API key (omit it to be asked without echo, or set env MEDPRINT_PRINTER_API_KEY)"),
     username: str = typer.Option("", help="user name (PrusaLink digest auth)"),
     password: str = typer.Option("", envvar="MEDPRINT_PRINTER_PASSWORD",
-                                 help="password (or env MEDPRINT_PRINTER_PASSWORD)"),
+                                 help="password (omit it to be asked without echo, or set env MEDPRINT_PRINTER_PASSWORD)"),
     baudrate: int = typer.Option(115200, help="serial speed"),
     remote_slicer: str = typer.Option("", help="OctoPrint only: its slicer plugin (e.g. prusaslicer); the "
                                                 "printer then gets 3MF and slices it itself"),
