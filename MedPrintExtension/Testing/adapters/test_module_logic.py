@@ -238,7 +238,8 @@ def test_print_on_the_chosen_printer_then_register_with_the_form(module, tmp_pat
     from medprint.registry.answers import ANSWERS_FILE
     from medprint.registry.outbox import Outbox
     from medprint.registry.schema import CaseRecord
-    from medprint.workflow import DEMO_CT
+    from MedPrintLib.volume_node import add_volume_node
+    from medprint.volume import Volume
 
     monkeypatch.setenv("MEDPRINT_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("MEDPRINT_CONFIG_DIR", str(tmp_path / "config"))
@@ -246,11 +247,13 @@ def test_print_on_the_chosen_printer_then_register_with_the_form(module, tmp_pat
         monkeypatch.delenv(variable, raising=False)
     scene = slicer.mrmlScene
     logic = module.MedPrintLogic()
-    case = create_case(tmp_path / "case", "spine-2")
-    logic.makeModel(read_ct_with_slicer(scene, DEMO_CT), scene.AddNewNodeByClass("vtkMRMLModelNode"),
-                    ModelSettings(), case=case)
+    case = create_case(tmp_path / "case", "ball-2")
+    k, j, i = np.mgrid[:40, :40, :40]  # a 30 mm bone ball in soft tissue, 1 mm voxels: slices in seconds
+    ball = ((k - 20) ** 2 + (j - 20) ** 2 + (i - 20) ** 2) <= 15 ** 2
+    ct = add_volume_node(scene, Volume(np.where(ball, 700, 40).astype(np.int16), np.eye(4)))
+    logic.makeModel(ct, scene.AddNewNodeByClass("vtkMRMLModelNode"), ModelSettings(), case=case)
     save_printer(PrinterConfig(name="bench-voron", kind="octoprint", address="http://127.0.0.1:9", api_key="k",
-                               profile="voron-350"))  # the demo spine (261 mm long) fits its bed
+                               profile="voron-350"))
     items = print_panel.printer_items(printer_choices())
     assert items == [("First printer that answers", ""), ("bench-voron (octoprint, voron-350)", "bench-voron")]
     with pytest.raises(InputError, match="known printers: bench-voron"):
