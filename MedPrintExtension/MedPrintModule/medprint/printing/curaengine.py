@@ -77,20 +77,18 @@ class CuraEngine:
         out = job.work / job.output_name
         seconds, volume = _PRINT_TIME.search(text), _FILAMENT_MM3.search(text)
         if returncode != 0 or not out.is_file() or not seconds or not volume:
-            errors = [line for line in text.splitlines() if line.startswith("[ERROR]")]
-            raise MedPrintError(f"CuraEngine failed (exit status {returncode}).",
-                                hint=errors[-1][8:] if errors else "check that the parts are closed meshes in millimetres",
-                                detail=text[-2000:])
-        mm3 = float(volume.group(1))
-        radius = float(extruder["material_diameter"]) / 2
+            errors = [line[8:] for line in text.splitlines() if line.startswith("[ERROR]")]
+            raise MedPrintError(f"CuraEngine failed (exit status {returncode}).", detail=text[-2000:],
+                                hint=errors[-1] if errors else "check that the parts are closed meshes in millimetres")
+        mm3, print_s = float(volume.group(1)), int(seconds.group(1))
+        length_mm = mm3 / (math.pi * (float(extruder["material_diameter"]) / 2) ** 2)
         density = float(job.material.slicer.get("filament_density", "1.24"))
-        estimates = Estimates(print_seconds=float(seconds.group(1)), filament_mm=round(mm3 / (math.pi * radius ** 2), 2),
+        layers = _fill_header(out, print_s, length_mm / 1000)
+        estimates = Estimates(print_seconds=float(print_s), filament_mm=round(length_mm, 2),
                               filament_g=round(mm3 / 1000 * density, 2), material_cm3=round(mm3 / 1000, 2),
-                              layers=_fill_header(out, estimates_seconds=int(seconds.group(1)),
-                                                  filament_m=mm3 / (math.pi * radius ** 2) / 1000))
-        return estimates, {"layer_height": settings["layer_height"], "infill_sparse_density": settings[
-            "infill_sparse_density"], "support_enable": settings["support_enable"],
-            "adhesion_type": settings["adhesion_type"]}
+                              layers=layers)
+        return estimates, {k: settings[k] for k in ("layer_height", "infill_sparse_density", "support_enable",
+                                                     "adhesion_type")}
 
     @staticmethod
     def settings(job: SliceJob) -> tuple[dict, dict]:
@@ -156,12 +154,12 @@ def _stage(line: str) -> Optional[tuple[float, str]]:
     return (index + int(match.group(2)) / max(1, int(match.group(3)))) / len(_STAGES), match.group(1)
 
 
-def _fill_header(path: Path, estimates_seconds: int, filament_m: float) -> int:
+def _fill_header(path: Path, print_seconds: int, filament_m: float) -> int:
     """Replace CuraEngine's placeholder ``;TIME`` and ``;Filament used`` header lines with the real
     figures (as the Cura application does); returns the number of layers (``;LAYER:`` lines)."""
     text = path.read_text()
     head, sep, rest = text.partition(";Generated with")
-    head = re.sub(r"^;TIME:\d+$", f";TIME:{estimates_seconds}", head, count=1, flags=re.M)
+    head = re.sub(r"^;TIME:\d+$", f";TIME:{print_seconds}", head, count=1, flags=re.M)
     head = re.sub(r"^;Filament used: [\d.]+m$", f";Filament used: {filament_m:.5f}m", head, count=1, flags=re.M)
     path.write_text(head + sep + rest)
     return sum(1 for line in rest.splitlines() if line.startswith(";LAYER:"))
