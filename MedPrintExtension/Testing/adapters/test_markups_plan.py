@@ -113,3 +113,52 @@ def test_unusable_markups_are_named(scene):
         plan_from_markups(contact_points=contact, trajectories=[spaced])
     with pytest.raises(InputError, match="no contact region"):
         plan_from_markups()
+
+
+def test_the_demo_plan_shown_as_markups_reads_back_as_the_same_plan(scene):
+    """What markups cannot show (sleeves, slot sizes, contact radius, fillet, ...) travels on the nodes
+    (saved with the scene), so the whole plan survives plan -> markups -> plan; hand-placed markups
+    without it get the plan's defaults; a damaged attribute is refused naming the markup."""
+    from dataclasses import replace
+
+    from MedPrintLib.markups_plan import SETTINGS_ATTRIBUTE
+    from medprint.guide.plan import load_plan
+    from medprint.guide.step import DEMO_PLAN
+
+    demo = replace(load_plan(DEMO_PLAN), cuts=[replace(c, slot_depth_mm=11.5, slot_length_mm=13.0)
+                                                for c in load_plan(DEMO_PLAN).cuts], fillet_mm=0.5).validated()
+    nodes = markups_from_plan(demo, scene)
+    back = plan_from_markups(nodes["contact_points"], nodes["contact_curve"], nodes["trajectories"], nodes["cuts"])
+    def split(data):
+        """(numbers, everything else) of a plan's JSON form: geometry compared within round-off."""
+        numbers = []
+
+        def walk(value):
+            if isinstance(value, dict):
+                return {k: walk(v) for k, v in value.items()}
+            if isinstance(value, (list, tuple)):
+                return [walk(v) for v in value]
+            if isinstance(value, float):
+                numbers.append(value)
+                return "number"
+            return value
+        return numbers, walk(data)
+
+    (expected_numbers, expected), (got_numbers, got) = split(demo.to_dict()), split(back.to_dict())
+    assert got == expected  # every field and name, in the same structure
+    assert np.allclose(got_numbers, expected_numbers, atol=1e-9)  # RAS <-> LPS round-off only
+    assert (back.cuts[0].slot_depth_mm, back.cuts[0].slot_length_mm, back.fillet_mm) == (11.5, 13.0, 0.5)
+    assert back.trajectories[0].sleeve == demo.trajectories[0].sleeve
+    assert back.contact.radius_mm == demo.contact.radius_mm
+    for ours, theirs in zip(back.trajectories + back.cuts, demo.trajectories + demo.cuts):
+        assert ours.name == theirs.name
+    for node in [nodes["contact_points"], *nodes["trajectories"], *nodes["cuts"]]:
+        node.RemoveAttribute(SETTINGS_ATTRIBUTE)
+    plain = plan_from_markups(nodes["contact_points"], None, nodes["trajectories"], nodes["cuts"])
+    assert (plain.cuts[0].slot_depth_mm, plain.fillet_mm) == (CutPlane.slot_depth_mm, Plan.fillet_mm)
+    nodes["cuts"][0].SetAttribute(SETTINGS_ATTRIBUTE, "{not json")
+    with pytest.raises(InputError, match="stored on 'spinous' are damaged"):
+        plan_from_markups(nodes["contact_points"], None, nodes["trajectories"], nodes["cuts"])
+    nodes["cuts"][0].SetAttribute(SETTINGS_ATTRIBUTE, json.dumps({"slot_colour": "red"}))
+    with pytest.raises(InputError):
+        plan_from_markups(nodes["contact_points"], None, nodes["trajectories"], nodes["cuts"])
