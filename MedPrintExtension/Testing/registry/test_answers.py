@@ -161,3 +161,24 @@ def test_review_names_codes_warnings_and_phi_without_storing_anything(case, user
     assert [n for n in notes if n[0] == "error"] == [
         ("error", "anatomic model: imaging.indication_text: characters 0–9 ('Mr. Smith') look like a name")]
     assert _queued(user_dirs) == [] and not case.path("registry", "anatomic_model.json").exists()
+
+
+def test_the_cli_shows_and_changes_the_answers_field_by_field(case, user_dirs):
+    from typer.testing import CliRunner
+
+    from medprint.cli import app
+
+    runner = CliRunner()
+    result = runner.invoke(app, ["registry", "answers", str(case.folder), "--set", "patient.age_band=60-69",
+                                 "--set", "effort.cad.clinician=20", "--set",
+                                 'cpt.anatomic_model=[{"code": "0559T", "units": 1}]'])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {"patient": {"age_band": "60-69", "sex": "unknown"},
+                                         "effort": {"cad": {"clinician": 20}},
+                                         "cpt": {"anatomic_model": [{"code": "0559T", "units": 1}]}}
+    assert load_answers(case).effort.cad.clinician == 20
+    refused = runner.invoke(app, ["registry", "answers", str(case.folder), "--set", "assessment.usefulness=9"])
+    assert refused.exit_code == 2 and "assessment: usefulness is a 1–5 Likert score" in " ".join(refused.stderr.split())
+    assert load_answers(case).assessment.usefulness == "unknown"  # nothing saved
+    shown = runner.invoke(app, ["registry", "answers", str(case.folder)])
+    assert shown.exit_code == 0 and json.loads(shown.stdout)["patient"]["age_band"] == "60-69"

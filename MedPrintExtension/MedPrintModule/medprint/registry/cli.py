@@ -1,5 +1,5 @@
-"""``medprint registry ...``: the outbox (status, flush, submit), codes, FHIR export, and the server
-(serve, add-site, add-admin). Heavy imports stay inside the commands."""
+"""``medprint registry ...``: the outbox (status, flush, submit), the case form's answers, codes, FHIR
+export, and the server (serve, add-site, add-admin). Heavy imports stay inside the commands."""
 
 from __future__ import annotations
 
@@ -112,6 +112,34 @@ def submit(record_file: Path = typer.Argument(..., help="a case record (e.g. <ca
     for warning in submitted.warnings:
         err.print(f"[yellow]warning:[/] {warning}")
     out.print(f"{record.case_id}: {submitted.status}")
+
+
+@app.command()
+def answers(case_folder: Path = typer.Argument(..., help="a case folder"),
+            set_: list[str] = typer.Option([], "--set", help="FIELD=VALUE, e.g. patient.age_band=60-69, "
+                                                              "effort.cad.clinician=20 (repeatable; JSON values too)")):
+    """Show the clinician's answers the register step reads (<case>/registry/answers.json), or change some
+    (checked first: each wrong field is named and nothing is saved)."""
+    from ..workflow import open_case
+    from .answers import load_answers, save_answers
+    try:
+        case = open_case(case_folder)
+        data = load_answers(case).model_dump(mode="json")
+        for item in set_:
+            path, sep, text = item.partition("=")
+            if not sep or not path:
+                raise InputError(f"'{item}' is not FIELD=VALUE.", hint="for example --set patient.age_band=60-69")
+            place, keys = data, path.split(".")
+            for key in keys[:-1]:
+                place = place.setdefault(key, {}) if isinstance(place, dict) else {}
+            try:
+                place[keys[-1]] = json.loads(text)
+            except json.JSONDecodeError:
+                place[keys[-1]] = text
+        saved = save_answers(case, data) if set_ else load_answers(case)
+    except MedPrintError as error:
+        _fail(error)
+    print(json.dumps(saved.model_dump(mode="json", exclude_defaults=True), indent=2))
 
 
 @app.command()
