@@ -14,7 +14,8 @@ from .panel_widgets import show_notes
 
 def save_form_answers(case, node):
     """The Register form of parameter node ``node`` saved in ``case`` (``registry/answers.json``);
-    returns the checked answers (``InputError`` names each wrong field)."""
+    returns the checked answers (``InputError`` names each wrong field, ``PhiError`` each suspected
+    identifier; then nothing is saved)."""
     from medprint.registry.answers import ANSWERS_FILE, form_defaults, load_answers, save_answers
 
     if not register_form.answers_from_parameters(node) and case.path(*ANSWERS_FILE).is_file():
@@ -25,8 +26,9 @@ def save_form_answers(case, node):
 
 
 def review_form(case, node) -> list:
-    """``(level, text)`` notes on submitting the form's answers: the codes claimed and suggested, the
-    CPT rules' findings and anything that looks like PHI (nothing is submitted)."""
+    """``(level, text)`` notes on submitting the form's answers: the codes claimed and suggested and the
+    CPT rules' findings (nothing is submitted). Text that looks like PHI is refused before the answers
+    are saved (``PhiError`` naming the field and characters)."""
     from medprint.registry.step import review_case
 
     return review_case(case, save_form_answers(case, node))

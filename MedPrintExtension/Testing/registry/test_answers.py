@@ -124,10 +124,14 @@ def test_refused_codes_or_phi_stop_the_case_before_anything_is_queued(case, user
     save_answers(case, {**FORM, "cpt": {"anatomic_model": [{"code": "0561T", "units": 1}]}})
     with pytest.raises(InputError, match="0561T is for anatomic guides"):
         run_register(open_case(case.folder), lambda f, m: None)
-    save_answers(case, {**FORM, "indication_text": "Mr. Smith, MRN 123456, seen 03/04/2026"})
+    with pytest.raises(PhiError) as error:  # never written into the case folder
+        save_answers(case, {**FORM, "indication_text": "Mr. Smith, MRN 123456, seen 03/04/2026"})
+    assert "indication_text" in error.value.message and "Mr. Smith" in error.value.message
+    assert "Smith" not in case.path(*ANSWERS_FILE).read_text()
+    case.path(*ANSWERS_FILE).write_text(json.dumps({**FORM, "material": "Dr. Jones resin"}))  # edited by hand
     with pytest.raises(PhiError) as error:
         run_register(open_case(case.folder), lambda f, m: None)
-    assert "imaging.indication_text" in error.value.message and "Mr. Smith" in error.value.message
+    assert "physical_models[0].material" in error.value.message and "Dr. Jones" in error.value.message
     assert _queued(user_dirs) == [] and open_case(case.folder).steps["register"] == "pending"
 
 

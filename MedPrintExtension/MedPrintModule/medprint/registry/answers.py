@@ -6,7 +6,8 @@ in the Slicer module's Register panel or by editing ``<case>/registry/answers.js
 step (:mod:`.step`) builds the records from the case *and* these answers. Every answer is optional:
 a missing one keeps what the case says (the preset as structure, the print step's technology and
 material) or "unknown". The answers use the record's own sections (:mod:`.schema`), so they are
-de-identified by the same rules (bands, years, labels; free text is PHI-scanned when submitted).
+de-identified by the same rules (bands, years, labels; free text is PHI-scanned before it is saved and
+again when submitted).
 """
 
 from __future__ import annotations
@@ -76,8 +77,13 @@ def load_answers(case) -> Answers:
 
 
 def save_answers(case, data: dict) -> Answers:
-    """Check ``data`` and save it as the case's answers (only what differs from the defaults)."""
+    """Check ``data`` and save it as the case's answers (only what differs from the defaults). Text that
+    looks like patient-identifying information is refused (``PhiError`` naming the field) before it is
+    written: a case folder holds no patient data."""
+    from .phi_scan import require_clean
+
     answers = validate_answers(data)
+    require_clean(answers.model_dump(mode="json"))
     path = case.path(*ANSWERS_FILE)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(answers.model_dump(mode="json", exclude_defaults=True), indent=2) + "\n")
