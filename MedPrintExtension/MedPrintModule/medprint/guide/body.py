@@ -101,17 +101,21 @@ def rim_max(heights: np.ndarray, region: np.ndarray, width_mm: float, step_mm: f
     return out
 
 
-def lift_across(heights: np.ndarray, grid: Grid, origin_xy, across_xy, half_width_mm: float,
+def lift_across(heights: np.ndarray, grid: Grid, origin: np.ndarray, normal: np.ndarray, half_width_mm: float,
                 half_length_mm: float, reach_mm: float) -> np.ndarray:
-    """``heights`` (nx, ny) raised beside a slot (the strip within ``half_width_mm`` of the line
-    through ``origin_xy`` square to ``across_xy``, unit, and ``half_length_mm`` along it): a column
-    ``d`` from the strip takes the highest height within ``reach_mm - d`` of it straight across the
-    strip (along ``across_xy``). A step in the surface less than ``reach_mm`` from the strip moves
-    out to at least half that (no ledge thinner than that beside the slot), and the lift fades to
-    nothing at ``reach_mm``, so it leaves no step of its own."""
+    """``heights`` (nx, ny) raised beside a slot: the slab within ``half_width_mm`` of the plane
+    through ``origin`` (3,) with unit ``normal`` (3,, not along z), within ``half_length_mm`` of
+    ``origin`` along the plane's horizontal trace. A column whose surface point (at its own height)
+    lies ``d`` from the slab takes the highest height within ``reach_mm - d`` of it straight across
+    the slab (along the normal's horizontal part). A step in the surface less than ``reach_mm``
+    from the slab moves out to at least half that (no ledge thinner than that beside the slot), and
+    the lift fades to nothing at ``reach_mm``, so it leaves no step of its own."""
     x, y = grid.xy()
-    dx, dy = x - origin_xy[0], y - origin_xy[1]
-    across = dx * across_xy[0] + dy * across_xy[1]
+    level = float(np.hypot(normal[0], normal[1]))
+    across_xy = np.asarray(normal[:2]) / level
+    dx, dy = x - origin[0], y - origin[1]
+    # horizontal distance to the plane at each column's own height
+    across = (dx * normal[0] + dy * normal[1] + (heights - origin[2]) * normal[2]) / level
     along = dy * across_xy[0] - dx * across_xy[1]
     radius = np.where(np.abs(along) <= half_length_mm, reach_mm - np.maximum(np.abs(across) - half_width_mm, 0.0), -1.0)
     out = heights.copy()

@@ -136,14 +136,15 @@ def design_guide(plan: Plan, bone: Mesh, *, step_mm: float = STEP_MM,
     # near the plate's rim: the underside lifted, the top lowered (each to its extreme within a
     # wall's width), so no sheet or fin thinner than the minimum wall stands at the rim
     rim = body.cell_columns(cells)
-    bottom = body.rim_max(_lift_beside_slots(inner, slots, grid, bridged, min_wall), rim, min_wall + step_mm, step_mm)
+    bottom = body.rim_max(_lift_beside_slots(inner, slots, grid, min_wall), rim, min_wall + step_mm, step_mm)
     plate_floor = np.maximum(bottom, bridged - 0.5) - 0.5
     underside = np.maximum(plate_floor, bottom)
     outer = np.maximum(outer, bottom + t)
     # at least a wall's thickness across the plate, measured square to its underside (on steep
-    # ground a wall's height over the underside says nothing about its thickness)
-    least_top = body.ball_dilation(np.where(rim, underside, floor), min_wall + 2 * WELD_MM, step_mm, floor)
-    outer = _lift_beside_slots(outer, slots, grid, bridged, min_wall)
+    # ground a wall's height over the underside says nothing about its thickness; a steep face
+    # spans a column step, hence the step's margin)
+    least_top = body.ball_dilation(np.where(rim, underside, floor), min_wall + step_mm + 2 * WELD_MM, step_mm, floor)
+    outer = _lift_beside_slots(outer, slots, grid, min_wall)
     outer = np.maximum(-body.rim_max(-outer, rim, min_wall + step_mm, step_mm), least_top)
     outer = body.edged_top(outer, least_top, cells, plan.fillet_mm, plan.chamfer_mm, step_mm)
     plate = to_manifold(*prism(outer, cells, grid, plate_floor), "guide plate")
@@ -158,7 +159,7 @@ def design_guide(plan: Plan, bone: Mesh, *, step_mm: float = STEP_MM,
     label = engraving(plan.label_text, grid, outer, cells, sleeves, slots, underside, min_wall, plan.tech.min_detail_mm)
     operands = Operands(plate, blocked, seats, [s.tube() for s in sleeves], [s.housing() for s in slots],
                         [s.channel() for s in sleeves], [s.slot() for s in slots],
-                        None if label is None else label.pits, sleeves, slots)
+                        None if label is None else label.pits, sleeves, slots, min_wall)
     cut = cut_guide(operands).simplify(WELD_MM)
     lap("csg", 0.9)
 
@@ -195,7 +196,9 @@ class Operands:
     """The solids a guide is cut from (manifold3d, frame mm): the plate, the blocked-out bone grown
     by the clearance (under the plate), the solid below the plate's mid-surface under each sleeve
     and housing (they stand on it; tubes first), sleeve tubes, slot housings, drill channels, saw
-    slots and the label's pits (or None)."""
+    slots as planned and the label's pits (or None); with ``min_wall`` the saw slots are lengthened
+    below their housings where their planned ends would leave a skin of plate (see
+    :meth:`SlotGeometry.end_skins`)."""
 
     plate: object
     blocked: object
@@ -207,6 +210,7 @@ class Operands:
     label: object
     sleeve_shapes: list
     slot_shapes: list
+    min_wall: float = 0.0   # > 0: slots lengthened below their housings where they would leave a skin
 
 
 def cut_guide(o: Operands):
@@ -219,28 +223,25 @@ def cut_guide(o: Operands):
     plate_body = o.plate - o.blocked
     solid = manifold3d.Manifold.batch_boolean([plate_body, *tubes, *housings], manifold3d.OpType.Add)
     solid = _check_one_piece(solid, o.sleeve_shapes, tubes, o.slot_shapes, housings)
-    cut = manifold3d.Manifold.batch_boolean([solid, *o.channels, *o.slots], manifold3d.OpType.Subtract)
+    slots = o.slots
+    if o.slot_shapes and o.min_wall:
+        uncut = Mesh(*to_arrays(solid), "LPS")   # frame mm
+        slots = [s.slot(s.end_skins(uncut, o.min_wall)) for s in o.slot_shapes]
+    cut = manifold3d.Manifold.batch_boolean([solid, *o.channels, *slots], manifold3d.OpType.Subtract)
     cut = _check_slots_keep_one_piece(cut, plate_body, o.slot_shapes)
     return cut if o.label is None else cut - o.label
 
 
-def _lift_beside_slots(heights: np.ndarray, slots, grid: Grid, bone: np.ndarray, min_wall: float) -> np.ndarray:
+def _lift_beside_slots(heights: np.ndarray, slots, grid: Grid, min_wall: float) -> np.ndarray:
     """``heights`` lifted beside each slot standing within ``MAX_LEAN_DEG`` of the insertion
     direction (:func:`body.lift_across`, reaching two walls' widths past its faces): no step of the
     plate's surfaces lies closer than a wall's width to a slot's face, so the cut leaves no thin
-    ledge. A slot leaning a little meets the plate further out over the height range of ``bone``
-    under it: its strip widens by that much."""
+    ledge."""
     for s in slots:
-        lean = abs(float(s.normal[2]))
-        if lean > np.sin(np.radians(MAX_LEAN_DEG)):
+        if abs(float(s.normal[2])) > np.sin(np.radians(MAX_LEAN_DEG)):
             continue
-        across = s.normal[:2] / np.linalg.norm(s.normal[:2])
         reach = 2 * min_wall + grid.step
-        x, y = grid.xy()
-        near = np.abs((x - s.origin[0]) * across[0] + (y - s.origin[1]) * across[1]) <= 0.5 * s.width + reach
-        rise = float(np.ptp(bone[near])) if near.any() else 0.0
-        half_width = 0.5 * s.width + rise * lean / np.sqrt(1.0 - lean * lean)
-        heights = body.lift_across(heights, grid, s.origin[:2], across, half_width, 0.5 * s.length + reach, reach)
+        heights = body.lift_across(heights, grid, s.origin, s.normal, 0.5 * s.width, 0.5 * s.length + reach, reach)
     return heights
 
 

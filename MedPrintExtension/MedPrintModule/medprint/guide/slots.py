@@ -19,6 +19,9 @@ from .solids import box
 
 #: How far the slot runs past the housing's top and into the bone, mm.
 RUN_OUT_MM = 40.0
+#: The slot's long part below the housing starts this far inside the housing's bottom (mm): no
+#: face of it lies in the housing's bottom face (coplanar faces make the booleans unstable).
+SEAM_MM = -0.01
 
 
 @dataclass(frozen=True, eq=False)
@@ -67,8 +70,38 @@ class SlotGeometry:
     def housing(self):
         return self._block(self.length + 2 * self.wall, self.width + 2 * self.wall, -self.depth, 0.0)
 
-    def slot(self):
-        return self._block(self.length, self.width, -self.depth - RUN_OUT_MM, RUN_OUT_MM)
+    def slot(self, extend: tuple[float, float] = (0.0, 0.0)):
+        """The cut: the planned length through the housing (which guides the blade) and on into
+        the bone; below the housing, through the plate, lengthened by ``extend`` (mm, at the end
+        towards -length_axis, +length_axis) where the planned end would leave a skin of wall."""
+        if not any(extend):
+            return self._block(self.length, self.width, -self.depth - RUN_OUT_MM, RUN_OUT_MM)
+        minus, plus = extend
+        below = self._block(self.length + minus + plus, self.width, SEAM_MM, RUN_OUT_MM)
+        return self._block(self.length, self.width, -self.depth - RUN_OUT_MM, RUN_OUT_MM) + \
+            below.translate(tuple(0.5 * (plus - minus) * self.length_axis))
+
+    def end_skins(self, solid_mesh, min_wall: float) -> tuple[float, float]:
+        """How far to lengthen the slot's ends below the housing (see :meth:`slot`) so that the
+        material of ``solid_mesh`` (the uncut guide, frame mm, a :class:`~medprint.mesh.Mesh`) past
+        each end is nowhere thinner than ``min_wall`` (a skin is cut away instead): rays from the
+        ends' faces along the slot read the material left past them."""
+        from ..rays import RayCaster
+
+        caster = RayCaster(solid_mesh)
+        across = np.linspace(-0.5, 0.5, 7) * self.width
+        down = np.arange(0.2, RUN_OUT_MM, 0.2)
+        extend = []
+        for sign in (-1.0, 1.0):
+            direction = sign * self.length_axis
+            end = self.origin + 0.5 * self.length * direction
+            starts = np.array([end + a * self.normal + d * self.saw_axis for a in across for d in down])
+            face, left = caster.first_hits(starts, np.tile(direction, (len(starts), 1)), 0.0, 2 * min_wall + 1.0)
+            # a start inside the material: its ray leaves through a face looking along it
+            normals = _normals(solid_mesh, face)
+            inside = (face >= 0) & (normals @ direction > 0)
+            extend.append(_least_clearing(left[inside], min_wall))
+        return extend[0], extend[1]
 
     def footprint_points(self) -> np.ndarray:
         """Corners (8, 2) of the housing projected along z."""
@@ -79,3 +112,22 @@ class SlotGeometry:
                     corners.append(self.origin + s * self.saw_axis + a * (self.length + 2 * self.wall) * self.length_axis
                                    + b * (self.width + 2 * self.wall) * self.normal)
         return np.array(corners)[:, :2]
+
+
+def _normals(mesh, faces: np.ndarray) -> np.ndarray:
+    """Unit normals (n, 3) of ``faces`` (indices; -1 gives a zero row)."""
+    tri = mesh.vertices[mesh.faces[np.maximum(faces, 0)]]
+    normal = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
+    length = np.linalg.norm(normal, axis=1, keepdims=True)
+    return np.where((faces >= 0)[:, None] & (length > 0), normal / np.maximum(length, 1e-300), 0.0)
+
+
+def _least_clearing(skins: np.ndarray, min_wall: float) -> float:
+    """The least lengthening e >= 0 (mm) after which each of the material runs ``skins`` (mm, from
+    the planned end) is cut away (run <= e) or still a wall thick (run - e >= min_wall)."""
+    for e in np.concatenate([[0.0], np.sort(skins) + 0.05]):
+        left = skins - e
+        if np.all((left <= 0) | (left >= min_wall)):
+            return float(e)
+    return float(skins.max() + 0.05)
+

@@ -262,7 +262,7 @@ def _slot_checks(mesh: Mesh, slot: SlotGeometry, frame: Frame) -> list[Check]:
     name = f"slot '{slot.name}'"
     normal = frame.axes.T @ slot.normal
     along = np.linspace(-0.4, 0.4, 9) * slot.length
-    down = np.linspace(-slot.depth + 0.2, 0.0, 12)
+    down = np.linspace(-slot.depth + 0.2, -0.2, 12)   # inside the housing, off its top and bottom edges
     origin = frame.to_lps([slot.origin])[0]
     points = np.array([origin + a * (frame.axes.T @ slot.length_axis) + s * (frame.axes.T @ slot.saw_axis)
                        for a in along for s in down])
