@@ -68,7 +68,8 @@ class QAReport:
     self_intersections: list
     min_wall_mm: float
     wall_limit_mm: float
-    thin_regions: list     # Region per thin area: count = vertices, value = thinnest wall (mm), area
+    thin_regions: list     # Region per thin place: count = vertices, value = thinnest wall (mm), area of
+                           # the faces reading thin (mm², see thin_regions)
     verdict: str = PRINTABLE
     reasons: list = field(default_factory=list)
     repairable: list = field(default_factory=list)  # the reasons :mod:`medprint.repair` can fix
