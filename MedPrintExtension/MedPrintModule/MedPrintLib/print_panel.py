@@ -2,9 +2,9 @@
 section's printer choice. ``host`` as in ``export_panel``.
 
 The printer choice lists the configured printers (``medprint.printing.config.printer_choices``: name,
-kind, profile; never addresses or keys) after "the first printer that answers"; the chosen name is
-kept in the parameter node (``printPrinter``, "" for the first that answers) and given to the core's
-``run_print_step``.
+kind, profile; never addresses or keys) after "the first printer that answers" and "slice only"; the
+chosen name is kept in the parameter node (``printPrinter``, "" for the first that answers) and given to
+the core's ``run_print_step``.
 """
 
 from medprint.errors import MedPrintError
@@ -14,20 +14,27 @@ from .panel_widgets import combo_value, fill_combo
 
 #: the printPrinter value of "the first configured printer that answers"
 FIRST_THAT_ANSWERS = ""
+#: the printPrinter value of "slice only" (no printer name can hold a colon)
+SLICE_ONLY = ":slice-only"
 
 
 def printer_items(choices: list) -> list:
     """The printer combo's ``(text, printer name)`` items for ``printer_choices()``."""
-    return [(tr("First printer that answers"), FIRST_THAT_ANSWERS)] + [
+    return [(tr("First printer that answers"), FIRST_THAT_ANSWERS),
+            (tr("Slice only (send to no printer)"), SLICE_ONLY)] + [
         (f"{c['name']} ({c['kind']}, {c['profile']})" if c.get("profile") else f"{c['name']} ({c['kind']})",
          c["name"]) for c in choices]
 
 
 def print_case(case, printer: str = FIRST_THAT_ANSWERS, progress=None) -> str:
-    """The print step for ``printer`` (a configured printer's name; "" the first that answers)."""
+    """The print step for ``printer`` (a configured printer's name; "" the first that answers;
+    :data:`SLICE_ONLY` slices for the smallest built-in printer that fits and sends nothing)."""
     from medprint.printing.step import run_print_step
 
-    return run_print_step(case, progress or (lambda fraction, message: None), printer=printer or None)
+    progress = progress or (lambda fraction, message: None)
+    if printer == SLICE_ONLY:
+        return run_print_step(case, progress, send_job=False)
+    return run_print_step(case, progress, printer=printer or None)
 
 
 def follow_print(case, progress=None) -> str:

@@ -95,7 +95,7 @@ def workflow_on_ctchest(test, logic, parameters, volumeNode, folder: Path) -> No
         save_printer(PrinterConfig(name="selftest-mk4", kind="octoprint", address="http://127.0.0.1:9",
                                    api_key="not-a-key", profile="prusa-mk4"))
         test.assertEqual([value for _text, value in print_panel.printer_items(printer_choices())],
-                         ["", "selftest-mk4"])
+                         ["", print_panel.SLICE_ONLY, "selftest-mk4"])
         parameters.printPrinter = "selftest-mk4"
         printed = logic.printCase(workflow.open_case(case.folder), parameters.printPrinter)
         test.delayDisplay("print: " + printed)

@@ -255,13 +255,17 @@ def test_print_on_the_chosen_printer_then_register_with_the_form(module, tmp_pat
     save_printer(PrinterConfig(name="bench-voron", kind="octoprint", address="http://127.0.0.1:9", api_key="k",
                                profile="voron-350"))
     items = print_panel.printer_items(printer_choices())
-    assert items == [("First printer that answers", ""), ("bench-voron (octoprint, voron-350)", "bench-voron")]
+    assert items == [("First printer that answers", ""), ("Slice only (send to no printer)", print_panel.SLICE_ONLY),
+                     ("bench-voron (octoprint, voron-350)", "bench-voron")]
     with pytest.raises(InputError, match="known printers: bench-voron"):
         logic.printCase(open_case(case.folder), "no-such-printer")
     summary = logic.printCase(open_case(case.folder), "bench-voron")
     printed = open_case(case.folder).results["print"]
     assert printed["printer_profile"] == "voron-350" and printed["technology"] and "not sent" in summary
     assert "sent" not in printed and printed["not_sent"]
+    logic.printCase(open_case(case.folder), print_panel.SLICE_ONLY)  # sliced for the smallest that fits
+    printed = open_case(case.folder).results["print"]
+    assert printed["printer_profile"] == "prusa-mini" and printed["not_sent"] == "slice only was chosen"
 
     node = scene.AddNewNodeByClass("vtkMRMLScriptedModuleNode")  # the parameter node, as the widgets set it
     for name, value in {"registerAgeBand": "40-49", "registerIndication": "neuro", "registerPrinted": "yes",

@@ -174,9 +174,10 @@ def test_panel_widgets_fill_real_tables_combos_and_labels(loaded, qt_module):
                            {"name": "voron", "kind": "moonraker", "profile": "voron-350"}])
     fill_combo(combo, items, "voron")
     assert [combo.itemText(i) for i in range(combo.count())] == [
-        "First printer that answers", "mk4 (octoprint, prusa-mk4)", "voron (moonraker, voron-350)"]
-    assert combo.currentIndex() == 2 and combo_value(combo) == "voron"
-    fill_combo(combo, items[:2], "voron")  # no longer configured: the first that answers
+        "First printer that answers", "Slice only (send to no printer)", "mk4 (octoprint, prusa-mk4)",
+        "voron (moonraker, voron-350)"]
+    assert combo.currentIndex() == 3 and combo_value(combo) == "voron"
+    fill_combo(combo, items[:3], "voron")  # no longer configured: the first that answers
     assert combo.currentIndex() == 0 and combo_value(combo) == ""
     show_notes(ui.registerCheckLabel, [("error", "region: <b>x</b>"), ("info", "0559T x1 claimed")])
     label = ui.registerCheckLabel
@@ -189,7 +190,7 @@ def test_panels_wire_their_signals_and_follow_the_case(loaded, qt_module, tmp_pa
     sets the parameter; each section's buttons follow the case's state."""
     from MedPrintLib.export_panel import ExportPanel
     from MedPrintLib.model_panel import ModelPanel
-    from MedPrintLib.print_panel import PrintPanel
+    from MedPrintLib.print_panel import SLICE_ONLY, PrintPanel
     from MedPrintLib.register_panel import RegisterPanel
     from medprint.printing.config import PrinterConfig, save_printer
     import slicer
@@ -206,9 +207,12 @@ def test_panels_wire_their_signals_and_follow_the_case(loaded, qt_module, tmp_pa
     printing = panels[2]
     printing.refreshPrinters()
     combo = host.ui.printPrinterComboBox
-    assert combo.count() == 2 and parameters.printPrinter == ""
-    combo.setCurrentIndex(1)  # the user picks the configured printer
+    assert combo.count() == 3 and parameters.printPrinter == ""
+    combo.setCurrentIndex(2)  # the user picks the configured printer
     assert parameters.printPrinter == "mk4"
+    combo.setCurrentIndex(1)
+    assert parameters.printPrinter == SLICE_ONLY
+    combo.setCurrentIndex(2)
 
     case = create_case(tmp_path / "case", "knee-9")
     for panel in panels[:3]:

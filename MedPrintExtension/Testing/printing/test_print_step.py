@@ -201,6 +201,26 @@ def test_step_sends_to_the_printer_named(tmp_path, box_stl, config_dir, octoprin
     assert follow(client, poll_s=0.2, timeout_s=60).state == "cancelled"
 
 
+def test_slice_only_asks_no_printer(tmp_path, box_stl, config_dir, octoprint):
+    """send_job=False slices for the printer named (or the smallest that fits) and sends it nothing."""
+    import requests
+
+    def stored():
+        answer = requests.get(f"{octoprint.url}/api/files/local", headers={"X-Api-Key": API_KEY}, timeout=10)
+        return {(f["name"], f["date"]) for f in answer.json()["files"]}
+
+    save_printer(PrinterConfig("lab", "octoprint", octoprint.url, "octoprint-virtual", api_key=API_KEY))
+    case = _case(tmp_path, box_stl, (12, 12, 0.6))
+    before = stored()
+    run_print_step(case, lambda f, m: None, printer="lab", send_job=False)
+    result = open_case(case.folder).results["print"]
+    assert result["printer_profile"] == "octoprint-virtual" and result["not_sent"] == "slice only was chosen"
+    run_print_step(case, lambda f, m: None, send_job=False)
+    result = open_case(case.folder).results["print"]
+    assert result["printer_profile"] == "prusa-mini" and "sent" not in result
+    assert stored() == before  # nothing uploaded (an upload would add or re-date knee01.gcode)
+
+
 def test_printers_add_asks_for_secrets_without_echo(config_dir, monkeypatch):
     monkeypatch.delenv("MEDPRINT_PRINTER_API_KEY", raising=False)
     monkeypatch.delenv("MEDPRINT_PRINTER_PASSWORD", raising=False)

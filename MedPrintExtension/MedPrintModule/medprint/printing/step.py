@@ -84,17 +84,22 @@ def _reachable_octoprint():
     return None, "; ".join(reasons) or "no OctoPrint printer is configured (medprint printers add)"
 
 
-def run_print_step(case, progress: Progress, printer: str | None = None) -> str:
+def run_print_step(case, progress: Progress, printer: str | None = None, send_job: bool = True) -> str:
     """Runner of the "print" step (see :data:`medprint.workflow.STEP_RUNNERS`).
 
     ``printer`` names a configured printer (:func:`~medprint.printing.config.printer_choices`): the
     parts are sliced for its profile and sent to it when it answers, else the step records why not.
     An unknown name is an :class:`InputError` listing the configured printers. None: the first
     configured OctoPrint printer that answers, else the smallest built-in profile that fits.
+    ``send_job`` False slices only: no printer is asked or sent anything (with ``printer`` None, the
+    smallest built-in profile that fits).
     """
     from ..workflow import is_demo_case, save_case
 
-    if printer is None:
+    if not send_job:
+        config = get_printer(printer) if printer is not None else None
+        not_sent = "slice only was chosen"
+    elif printer is None:
         config, not_sent = _reachable_octoprint()
     else:
         config = get_printer(printer)
