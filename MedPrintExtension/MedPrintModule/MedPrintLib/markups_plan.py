@@ -32,8 +32,9 @@ def _world_points_lps(node) -> list:
 
 #: the node attribute holding the plan settings a markup cannot show (JSON)
 SETTINGS_ATTRIBUTE = "MedPrint.plan"
-#: plan fields the markups themselves give (geometry and names) or the Guide panel sets
-_SHOWN = {"contact", "trajectories", "cuts", "name", "entry_lps", "direction_lps", "depth_mm", "origin_lps",
+#: plan fields the markups themselves give (geometry and names); the contact region's other fields
+#: (its radius) are stored on the contact markup
+_SHOWN = {"trajectories", "cuts", "name", "entry_lps", "direction_lps", "depth_mm", "origin_lps",
           "normal_lps", "points_lps", "curve_lps"}
 
 

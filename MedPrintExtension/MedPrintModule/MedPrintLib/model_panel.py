@@ -9,7 +9,7 @@ import time
 from medprint import workflow
 from medprint.errors import MedPrintError
 
-from . import case_node, model_node, segmentation_node, volume_node
+from . import case_node, dicom_source, model_node, segmentation_node, volume_node
 from .i18n import tr
 
 #: model and segment colours per preset (RGB 0..1)
@@ -53,7 +53,8 @@ def make_model(volumeNode, outputModel, settings, segmentationNode=None, segment
 
     if outputModel is None:
         raise MedPrintError("Select or create an output model.")
-    volume = volume_node.volume_from_node(volumeNode)
+    source, note = dicom_source.source_of_node(volumeNode)  # what the case records of its series
+    volume = volume_node.volume_from_node(volumeNode, source, (note,) if note else ())
     start = time.perf_counter()
     if segmentationNode is not None and segmentId:
         mask = segmentation_node.mask_from_segment(segmentationNode, segmentId, volume.ijk_to_lps, volume.shape)

@@ -12,13 +12,14 @@ from vtkmodules.vtkCommonMath import vtkMatrix4x4
 
 from medprint.coords import flip_matrix
 from medprint.errors import InputError
-from medprint.volume import Volume
+from medprint.volume import SourceInfo, Volume
 
 from . import matrix_to_numpy, node_to_world_matrix, numpy_to_matrix
 
 
-def volume_from_node(node) -> Volume:
-    """The voxels and world geometry (LPS mm) of a scalar volume node as a ``Volume``.
+def volume_from_node(node, source: SourceInfo = SourceInfo(), warnings: tuple[str, ...] = ()) -> Volume:
+    """The voxels and world geometry (LPS mm) of a scalar volume node as a ``Volume`` that records
+    ``source`` and ``warnings`` (see ``MedPrintLib.dicom_source``).
 
     A linear parent transform is applied to the geometry (the voxels are not resampled).
     No node name or attribute goes into the ``Volume``: names can hold patient data.
@@ -42,7 +43,7 @@ def volume_from_node(node) -> Volume:
     extent_start = np.eye(4)  # an extent that does not start at 0 shifts index 0 of the array
     extent_start[:3, 3] = image.GetExtent()[0::2]
     ijk_to_world_ras = node_to_world_matrix(node) @ local @ extent_start
-    return Volume(array=array, ijk_to_lps=flip_matrix(ijk_to_world_ras))
+    return Volume(array=array, ijk_to_lps=flip_matrix(ijk_to_world_ras), source=source, warnings=tuple(warnings))
 
 
 def volume_to_node(volume: Volume, node):

@@ -118,7 +118,30 @@ def read_dicom_series(folder: str | Path, series_uid: str = "", allow_gaps: bool
         warnings.append(f"Slices are not on a regular grid ({', '.join(reasons) or 'shifted slice origins'}): "
                         f"resampled to {new_spacing:.3g} mm slices along the slice normal (linear interpolation).")
     progress(1.0, "volume ready")
-    source = SourceInfo(
+    return Volume(array=array, ijk_to_lps=ijk_to_lps, source=_source_info(chosen, ds_first),
+                  warnings=tuple(warnings))
+
+
+def read_source_info(files: list[str | Path]) -> SourceInfo:
+    """The non-identifying facts (:class:`SourceInfo`) of the image series held by ``files``, from
+    their headers only: for a volume read by another program (a Slicer volume node loaded from
+    these files). The slices are cited in order along the slice normal; with several series in
+    ``files``, the one :func:`read_dicom_series` would choose."""
+    slices, _skipped, problems = _scan([Path(f) for f in files], no_progress)
+    if not slices:
+        reason = f" ({problems[0]})" if problems else ""
+        raise InputError(f"None of the {len(files)} files is a DICOM image{reason}.",
+                         hint="give the files the volume was loaded from")
+    chosen, _note = _choose_series(slices, "")
+    order, _along = _sort_along_normal(chosen)
+    chosen = [chosen[i] for i in order]
+    return _source_info(chosen, _read_header(chosen[0].path))
+
+
+def _source_info(chosen: list[_Slice], ds_first) -> SourceInfo:
+    """What a volume records of the series ``chosen`` (slice order) whose first header is ``ds_first``."""
+    first = chosen[0]
+    return SourceInfo(
         modality=first.modality,
         series_instance_uid=first.series_uid,
         study_instance_uid=str(ds_first.get("StudyInstanceUID", "")),
@@ -128,7 +151,6 @@ def read_dicom_series(folder: str | Path, series_uid: str = "", allow_gaps: bool
         sop_class_uid=first.sop_class_uid,
         sop_instance_uids=tuple(s.sop_instance_uid for s in chosen if s.sop_instance_uid),
     )
-    return Volume(array=array, ijk_to_lps=ijk_to_lps, source=source, warnings=tuple(warnings))
 
 
 def _read(path: Path, stop_before_pixels: bool = False):
