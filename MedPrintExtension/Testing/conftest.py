@@ -41,3 +41,13 @@ def _user_folders(tmp_path_factory):
             os.environ.pop(key, None)
         else:
             os.environ[key] = value
+
+
+@pytest.fixture
+def user_dirs(tmp_path, monkeypatch):
+    """Empty user data and config folders, no registry in the environment."""
+    monkeypatch.setenv("MEDPRINT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("MEDPRINT_CONFIG_DIR", str(tmp_path / "config"))
+    for name in ("URL", "SITE", "TOKEN"):
+        monkeypatch.delenv(f"MEDPRINT_REGISTRY_{name}", raising=False)
+    return tmp_path

@@ -137,9 +137,8 @@ def test_empty_and_wrong_nodes_give_plain_messages(scene):
 def test_what_the_module_logic_does_gives_a_closed_model_inside_the_volume(ct_dir):
     """MedPrintLogic.process without Qt: Slicer-read CT -> adapter -> make_model -> model node.
     (MedPrintTest checks the same inside Slicer on CTChest; it cannot run here.)"""
-    from vtkmodules.vtkFiltersCore import vtkFeatureEdges
-
     from MedPrintLib.volume_node import volume_from_node
+    from MedPrintLib.workflow_selftest import closed_surface_edges
     from medprint.pipeline import ModelSettings, make_model
 
     scene = slicer.vtkMRMLScene()
@@ -158,14 +157,7 @@ def test_what_the_module_logic_does_gives_a_closed_model_inside_the_volume(ct_di
 
     polydata = node.GetPolyData()
     assert polydata.GetNumberOfPolys() == result.mesh.triangle_count > 10000
-    edges = vtkFeatureEdges()  # VTK's own count of open and non-manifold edges
-    edges.SetInputData(polydata)
-    edges.BoundaryEdgesOn()
-    edges.NonManifoldEdgesOn()
-    edges.FeatureEdgesOff()
-    edges.ManifoldEdgesOff()
-    edges.Update()
-    assert edges.GetOutput().GetNumberOfCells() == 0
+    assert closed_surface_edges(polydata) == 0  # VTK's own count of open and non-manifold edges
     assert mesh_from_model_node(node).is_watertight()
 
     volume_bounds, model_bounds = [0.0] * 6, [0.0] * 6

@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 import slicer
 from scipy.spatial import cKDTree
-from vtkmodules.vtkFiltersCore import vtkFeatureEdges
 
 from MedPrintLib.case_node import model_settings_from_parameters
 from MedPrintLib.model_node import mesh_from_model_node
+from MedPrintLib.workflow_selftest import closed_surface_edges
 from MedPrintLib.segmentation_node import mask_from_segment
 from medprint.errors import MedPrintError
 from medprint.mesh import read_stl
@@ -29,17 +29,6 @@ from slicer_reader import read_ct_with_slicer
 @pytest.fixture(scope="module")
 def ct_folder(ct_dir):
     return ct_dir / "abdomen-pancreas-ctcb001"
-
-
-def _open_and_nonmanifold_edges(polydata) -> int:
-    edges = vtkFeatureEdges()
-    edges.SetInputData(polydata)
-    edges.BoundaryEdgesOn()
-    edges.NonManifoldEdgesOn()
-    edges.FeatureEdgesOff()
-    edges.ManifoldEdgesOff()
-    edges.Update()
-    return edges.GetOutput().GetNumberOfCells()
 
 
 def test_segment_then_model_in_slicer_gives_the_command_lines_model(module, ct_folder, tmp_path):
@@ -65,7 +54,7 @@ def test_segment_then_model_in_slicer_gives_the_command_lines_model(module, ct_f
 
     assert made["triangles"] == reference.stats["triangles"]
     assert made["volume_cm3"] == pytest.approx(reference.stats["volume_cm3"], rel=1e-9)
-    assert made["watertight"] and _open_and_nonmanifold_edges(model.GetPolyData()) == 0
+    assert made["watertight"] and closed_surface_edges(model.GetPolyData()) == 0
     in_node = mesh_from_model_node(model).in_space("LPS")
     assert np.abs(in_node.vertices - reference.mesh.vertices).max() < 1e-9  # same points, RAS in the scene
 
@@ -118,17 +107,13 @@ def test_segment_editor_node_is_a_scene_singleton(module):
     assert node.IsA("vtkMRMLSegmentEditorNode") and node is logic.getSegmentEditorNode()
 
 
-def test_later_steps_run_from_slicer_on_the_case(module, ct_folder, tmp_path, monkeypatch):
+def test_later_steps_run_from_slicer_on_the_case(module, ct_folder, tmp_path, user_dirs):
     """Each later step whose core has landed (not the guide: it needs markups on the bone) runs through
     MedPrintLogic.runStep on the case the Model step wrote; the case records it and every STL it wrote
     appears in the scene. No registry is configured, so nothing leaves the machine."""
     from MedPrintLib.case_node import step_models
     from medprint.workflow import STEP_RUNNERS
 
-    monkeypatch.setenv("MEDPRINT_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("MEDPRINT_CONFIG_DIR", str(tmp_path / "config"))
-    for variable in ("MEDPRINT_REGISTRY_URL", "MEDPRINT_REGISTRY_SITE", "MEDPRINT_REGISTRY_TOKEN"):
-        monkeypatch.delenv(variable, raising=False)
     scene = slicer.mrmlScene
     logic = module.MedPrintLogic()
     ct = read_ct_with_slicer(scene, ct_folder)
@@ -228,7 +213,7 @@ def test_guide_panel_designs_the_guide_from_markups_on_the_demo_ct(module, tmp_p
     assert np.linalg.norm(guide.vertices.mean(axis=0) - center) < 30.0
 
 
-def test_print_on_the_chosen_printer_then_register_with_the_form(module, tmp_path, monkeypatch):
+def test_print_on_the_chosen_printer_then_register_with_the_form(module, tmp_path, user_dirs):
     """The Print panel's choice reaches the print step (sliced for that printer's profile; it listens
     nowhere, so the job is recorded as not sent), and the Register form's answers, set on the parameter
     node as its widgets would, are saved in the case, reviewed and queued in the test's own outbox."""
@@ -241,10 +226,6 @@ def test_print_on_the_chosen_printer_then_register_with_the_form(module, tmp_pat
     from MedPrintLib.volume_node import add_volume_node
     from medprint.volume import Volume
 
-    monkeypatch.setenv("MEDPRINT_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("MEDPRINT_CONFIG_DIR", str(tmp_path / "config"))
-    for variable in ("MEDPRINT_REGISTRY_URL", "MEDPRINT_REGISTRY_SITE", "MEDPRINT_REGISTRY_TOKEN"):
-        monkeypatch.delenv(variable, raising=False)
     scene = slicer.mrmlScene
     logic = module.MedPrintLogic()
     case = create_case(tmp_path / "case", "ball-2")

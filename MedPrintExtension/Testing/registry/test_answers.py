@@ -32,15 +32,6 @@ FORM = {
 
 
 @pytest.fixture
-def user_dirs(tmp_path, monkeypatch):
-    monkeypatch.setenv("MEDPRINT_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("MEDPRINT_CONFIG_DIR", str(tmp_path / "config"))
-    for name in ("URL", "SITE", "TOKEN"):
-        monkeypatch.delenv(f"MEDPRINT_REGISTRY_{name}", raising=False)
-    return tmp_path
-
-
-@pytest.fixture
 def case(tmp_path):
     """A modelled and sliced (not sent) case: what the register step reads of it is case.json."""
     case = create_case(tmp_path / "case", "hip-3")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import stat
 
-import pytest
 from registry_records import make_record
 from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
@@ -13,15 +12,6 @@ from typer.testing import CliRunner
 from medprint.cli import app
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def user_dirs(tmp_path, monkeypatch):
-    monkeypatch.setenv("MEDPRINT_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("MEDPRINT_CONFIG_DIR", str(tmp_path / "config"))
-    for name in ("URL", "SITE", "TOKEN"):
-        monkeypatch.delenv(f"MEDPRINT_REGISTRY_{name}", raising=False)
-    return tmp_path
 
 
 def test_schema_codes_and_fhir(tmp_path):

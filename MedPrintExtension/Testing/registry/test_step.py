@@ -28,16 +28,6 @@ from medprint.workflow import create_case, open_case, run_case
 from registry_services import free_port
 
 
-@pytest.fixture
-def user_dirs(tmp_path, monkeypatch):
-    """Empty user data and config folders, no registry in the environment."""
-    monkeypatch.setenv("MEDPRINT_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("MEDPRINT_CONFIG_DIR", str(tmp_path / "config"))
-    for name in ("URL", "SITE", "TOKEN"):
-        monkeypatch.delenv(f"MEDPRINT_REGISTRY_{name}", raising=False)
-    return tmp_path
-
-
 @pytest.fixture(scope="module")
 def modelled(tmp_path_factory):
     """Case folders modelled once: the built-in demo CT, and a phantom series (a stand-in patient)."""
