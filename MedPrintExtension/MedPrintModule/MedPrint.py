@@ -42,7 +42,7 @@ from MedPrintLib.progress_dialog import run_with_progress
 from MedPrintLib.model_panel import PRESET_COLORS
 from MedPrintLib.step_status import open_case_status, step_status
 from medprint import workflow
-from medprint.build_volume import DEFAULT_PRINTER, PRINTERS
+from medprint.build_volume import PRINTERS
 from medprint.export import FORMATS
 from medprint.segment import PRESETS
 
@@ -125,7 +125,7 @@ class MedPrintParameterNode:
     guideCutPlanes: list[vtkMRMLMarkupsPlaneNode]
     guideTechnology: Annotated[str, Choice(list(GUIDE_TECHNOLOGIES))] = "resin"
     guideThickness: Annotated[float, Minimum(1.0), Maximum(10.0)] = 3.0
-    exportPrinter: Annotated[str, Choice(list(PRINTERS))] = DEFAULT_PRINTER
+    exportPrinter: Annotated[str, Choice([export_panel.CASE_PRINTER, *PRINTERS])] = export_panel.CASE_PRINTER
     exportRepair: bool = True
     exportFormat: Annotated[str, Choice(list(FORMATS))] = "3mf"
     exportSpace: Annotated[str, Choice(["LPS", "RAS"])] = "LPS"

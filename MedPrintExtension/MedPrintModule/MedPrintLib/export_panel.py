@@ -8,17 +8,22 @@ the parameter node and its widgets. ``host`` is the module widget: its ``ui``, `
 
 from pathlib import Path
 
-from medprint.build_volume import DEFAULT_PRINTER
 from medprint.errors import MedPrintError
 
 from .i18n import tr
 
+#: the exportPrinter choice "the case's printer": one of its guide plan's technology (resin: Form 3,
+#: FDM: Prusa MK4), else the default printer (``medprint.export_step.case_printer``)
+CASE_PRINTER = "for the guide plan's technology"
 
-def export_case(case, printer: str = DEFAULT_PRINTER, repair: bool = True, progress=None) -> str:
-    """The export step with the panel's settings (QA for ``printer``, repair or not); the verdicts."""
+
+def export_case(case, printer: str = CASE_PRINTER, repair: bool = True, progress=None) -> str:
+    """The export step with the panel's settings (QA for ``printer``, a printer profile name or
+    :data:`CASE_PRINTER`; repair or not); the verdicts."""
     from medprint.export_step import ExportSettings, export_case as run_export
 
-    record = run_export(case, ExportSettings(printer=printer, repair=repair), progress)
+    chosen = None if printer == CASE_PRINTER else printer
+    record = run_export(case, ExportSettings(printer=chosen, repair=repair), progress)
     return "; ".join(f"{name}: {part['verdict']}" for name, part in record["parts"].items())
 
 

@@ -91,7 +91,7 @@ def workflow_on_ctchest(test, logic, parameters, volumeNode, folder: Path) -> No
 
         for feature in ("export", "print", "registry"):
             test.assertTrue(dependencies.ensure_feature(feature, requester="MedPrint test"))
-        test.delayDisplay("export: " + logic.exportCase(case))  # the panel's defaults: Prusa MK4, repair
+        test.delayDisplay("export: " + logic.exportCase(case))  # the panel's defaults: the case's printer, repair
         save_printer(PrinterConfig(name="selftest-mk4", kind="octoprint", address="http://127.0.0.1:9",
                                    api_key="not-a-key", profile="prusa-mk4"))
         test.assertEqual([value for _text, value in print_panel.printer_items(printer_choices())],

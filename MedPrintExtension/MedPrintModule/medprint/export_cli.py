@@ -128,7 +128,8 @@ def export(
     space: str = typer.Option("LPS", help="coordinate system of the file: LPS (Slicer's default) or RAS"),
     ascii_stl: bool = typer.Option(False, "--ascii", help="ASCII STL instead of binary"),
     each: bool = typer.Option(False, "--each", help="one file per part, in the folder -o names"),
-    printer: str = typer.Option("prusa-mk4", help=PRINTER_HELP),
+    printer: Optional[str] = typer.Option(None, help=PRINTER_HELP + " (default: a printer of the case's guide "
+                                                     "plan technology, resin form-3, FDM prusa-mk4; else prusa-mk4)"),
     tolerance: float = typer.Option(0.1, min=0.0, help="repair may move the surface at most this far, mm"),
     no_repair: bool = typer.Option(False, "--no-repair", help="export the parts as they are"),
     demographics_from: Optional[Path] = typer.Option(

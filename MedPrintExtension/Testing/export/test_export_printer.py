@@ -44,3 +44,30 @@ def test_an_explicit_printer_wins(phantom_series, tmp_path):
     record = export_case(case, ExportSettings(printer="prusa-mini", dicom=False))
     assert record["settings"]["printer"] == "prusa-mini"
     assert record["settings"]["printer_profile"]["name"] == PRINTERS["prusa-mini"].name
+
+
+def test_cli_export_of_a_case_checks_for_its_plans_printer(phantom_series, tmp_path):
+    """``medprint export CASE`` without --printer: the plan's technology decides, as in the workflow."""
+    from typer.testing import CliRunner
+
+    from medprint.cli import app
+    from medprint.workflow import open_case
+
+    case = _exported(tmp_path / "case", phantom_series, "resin")
+    result = CliRunner().invoke(app, ["export", str(case.folder), "--no-repair"])
+    assert result.exit_code == 0, result.output
+    assert open_case(case.folder).results["export"]["settings"]["printer"] == "form-3"
+    result = CliRunner().invoke(app, ["export", str(case.folder), "--no-repair", "--printer", "prusa-mini"])
+    assert result.exit_code == 0 and open_case(case.folder).results["export"]["settings"]["printer"] == "prusa-mini"
+
+
+def test_slicer_panels_default_is_the_case_printer(phantom_series, tmp_path):
+    """The Export panel's default printer choice is the case's (its guide plan's technology), as in
+    the workflow; a printer chosen in the panel wins."""
+    from MedPrintLib.export_panel import CASE_PRINTER, export_case as panel_export
+
+    case = _exported(tmp_path / "case", phantom_series, "fdm")
+    panel_export(case, CASE_PRINTER, repair=False)
+    assert case.results["export"]["settings"]["printer"] == "prusa-mk4"
+    panel_export(case, "form-3", repair=False)
+    assert case.results["export"]["settings"]["printer"] == "form-3"
