@@ -40,6 +40,7 @@ def print_case(case, printer: str = FIRST_THAT_ANSWERS, progress=None) -> str:
 def follow_print(case, progress=None) -> str:
     """Follow the job the print step sent until it ends (progress = the printer's); its final state."""
     from medprint.printing.config import connect, get_printer
+    from medprint.printing.job import start_within_s
     from medprint.printing.printer import follow
 
     sent = case.results.get("print", {}).get("sent")
@@ -47,8 +48,8 @@ def follow_print(case, progress=None) -> str:
         raise MedPrintError("The print was not sent to a printer.",
                             hint="configure one (medprint printers add), then Slice and send again")
     printer = connect(get_printer(sent["printer"]))
-    try:
-        return follow(printer, progress, poll_s=1.0).state
+    try:  # a printer that slices the 3MF itself starts only when its slicing is done
+        return follow(printer, progress, poll_s=1.0, started_within_s=start_within_s(sent["remote_name"])).state
     finally:
         printer.close()
 

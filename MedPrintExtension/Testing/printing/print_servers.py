@@ -110,6 +110,10 @@ yaml.safe_dump({{"_version": 2, "admin": {{"password": pbkdf2_sha256.hash("admin
                        timeout=2).json()["current"]["state"] != "Operational":
         assert time.monotonic() - begin < 30, "OctoPrint's virtual printer did not connect"
         time.sleep(0.2)
+    while "tool0" not in requests.get(server.url + "/api/printer", headers={"X-Api-Key": API_KEY},
+                                      timeout=2).json().get("temperature", {}):
+        assert time.monotonic() - begin < 30, "OctoPrint's virtual printer reports no temperatures"
+        time.sleep(0.2)  # its first temperature report follows the connection by a poll interval
     return server
 
 

@@ -14,8 +14,15 @@ from .profiles import MaterialProfile, PrinterProfile
 from .slicing import PART_SUFFIXES, SliceResult, SliceSettings, slice_parts
 
 SLICED_SUFFIXES = (".gcode", ".sl1")
-#: How long a printer that slices a 3MF itself may take to start printing it (s).
+#: How long a printer may take to start a job it was sent (s), and one that slices a 3MF itself.
+START_S = 30.0
 REMOTE_SLICING_S = 600.0
+
+
+def start_within_s(remote_name: str) -> float:
+    """How long the printer may take to start printing ``remote_name`` (s): a model (3MF/STL) that
+    the printer slices itself may take minutes."""
+    return REMOTE_SLICING_S if Path(remote_name).suffix.lower() in PART_SUFFIXES else START_S
 
 
 def prepare(inputs: list[Path], output: Path, printer: PrinterProfile, material: MaterialProfile,
@@ -46,8 +53,7 @@ def send(config: PrinterConfig, file: Path, remote_name: str, follow_job: bool =
         printer.upload(Path(file), remote_name, start=True)
         if not follow_job:
             return printer.status()
-        model = Path(remote_name).suffix.lower() in PART_SUFFIXES
         return follow(printer, sub_progress(progress, 0.05, 1.0), poll_s=poll_s,
-                      started_within_s=REMOTE_SLICING_S if model else 30.0)
+                      started_within_s=start_within_s(remote_name))
     finally:
         printer.close()
