@@ -61,15 +61,21 @@ def case_parts(case: Case) -> list[tuple[str, Path, tuple[int, int, int]]]:
     return parts
 
 
-def case_printer(case: Case) -> str:
-    """The printer profile a case is checked for: one of its guide plan's printing technology
-    (:data:`TECHNOLOGY_PRINTERS`) when the guide step used a plan, else :data:`DEFAULT_PRINTER`."""
+def plan_technology(case: Case) -> Optional[str]:
+    """The printing technology ("resin" or "fdm") of the guide plan the case's guide step used, or None."""
     from .guide.plan import load_plan
 
     plan = case.results.get("guide", {}).get("plan")
     if not plan or not case.path(plan).is_file():
-        return DEFAULT_PRINTER
-    return TECHNOLOGY_PRINTERS[load_plan(case.path(plan)).technology]
+        return None
+    return load_plan(case.path(plan)).technology
+
+
+def case_printer(case: Case) -> str:
+    """The printer profile a case is checked for: one of its guide plan's printing technology
+    (:data:`TECHNOLOGY_PRINTERS`) when the guide step used a plan, else :data:`DEFAULT_PRINTER`."""
+    technology = plan_technology(case)
+    return TECHNOLOGY_PRINTERS[technology] if technology else DEFAULT_PRINTER
 
 
 def export_case(case: Case, settings: ExportSettings = ExportSettings(),

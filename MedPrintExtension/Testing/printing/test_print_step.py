@@ -54,6 +54,28 @@ def test_step_without_a_printer_stops_after_slicing(tmp_path, box_stl, config_di
     assert result["print_minutes"] == pytest.approx(result["estimates"]["print_seconds"] / 60, abs=0.1)
 
 
+@pytest.mark.parametrize("technology, size, profile, suffix", [
+    ("resin", (40, 30, 10), "prusa-sl1s", ".sl1"),     # the plan's clearances were chosen for resin
+    ("fdm", (40, 30, 10), "prusa-mini", ".gcode"),
+    ("resin", (200, 150, 20), None, ".gcode"),  # no resin printer takes it: a filament one
+])
+def test_without_a_printer_the_plans_technology_picks_the_profile(tmp_path, box_stl, config_dir,
+                                                                  technology, size, profile, suffix):
+    from medprint.guide.plan import ContactRegion, Plan, save_plan
+
+    case = _case(tmp_path, box_stl, size)
+    save_plan(Plan(ContactRegion(points_lps=[(0.0, 0.0, 5.0)], radius_mm=5.0), technology=technology),
+              case.path("guide", "plan.json"))
+    case.results["guide"] = {"plan": "guide/plan.json"}
+    summary = run_print_step(case, lambda f, m: None, send_job=False)
+    result = open_case(case.folder).results["print"]
+    assert result["file"].endswith(suffix) and result["technology"] == ("SLA" if suffix == ".sl1" else "FFF")
+    if profile:
+        assert result["printer_profile"] == profile
+    if suffix == ".sl1":  # resin volume, not filament grams, in the summary
+        assert result["estimates"]["material_cm3"] > 0 and " ml resin" in summary
+
+
 def test_step_sends_to_a_reachable_octoprint(tmp_path, box_stl, config_dir, octoprint):
     save_printer(PrinterConfig("lab", "octoprint", octoprint.url, "octoprint-virtual", api_key=API_KEY))
     case = _case(tmp_path, box_stl, (12, 12, 0.6))

@@ -56,8 +56,7 @@ def print_command(
             fitting = printers_that_fit([part_size_mm(p) for p in parts])
             chosen = fitting[0] if fitting else printer_profile("prusa-mk4")  # the slicer step explains
         mat = material_profile(material or default_material(chosen), chosen)
-        suffix = ".gcode" if chosen.technology == "FFF" else ".sl1"
-        output = output or folder / f"{label}-{chosen.name}{suffix}"
+        output = output or folder / f"{label}-{chosen.name}{chosen.sliced_suffix}"
         with _stages() as stage:
             sliced = prepare(parts, output, chosen, mat, SliceSettings(layer_height, infill, supports),
                              stage("slice"), slicer)
@@ -78,7 +77,7 @@ def print_command(
             return
         try:
             with _stages() as stage:
-                status = send(config, sliced.output, f"{label}{suffix}", follow_job, stage("print"))
+                status = send(config, sliced.output, f"{label}{sliced.output.suffix}", follow_job, stage("print"))
         except KeyboardInterrupt:  # a serial job stops with MedPrint (heaters off); a server's goes on
             out.print("Stopped." if config.kind == "serial" else
                       f"Stopped following; the job goes on on {config.name} (medprint printers test {config.name}).")

@@ -33,6 +33,11 @@ class PrinterProfile:
     gcode_flavor: str = "marlin2"
     slicer: dict = field(default_factory=dict)
 
+    @property
+    def sliced_suffix(self) -> str:
+        """The sliced file's suffix: G-code for filament, PrusaSlicer's ``.sl1`` archive for resin."""
+        return ".gcode" if self.technology == "FFF" else ".sl1"
+
     def slicer_config(self) -> dict:
         """PrusaSlicer keys for this printer."""
         x, y, z = self.bed_mm

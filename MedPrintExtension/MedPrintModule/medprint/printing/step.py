@@ -6,9 +6,11 @@ goes to the printer named by the caller, else to the first configured OctoPrint 
 answers (uploaded and started, not followed: ``medprint print`` and the Slicer panel follow jobs);
 when that printer cannot take it, the step stops after slicing and records why. A printer that
 slices itself (OctoPrint with a slicer plugin) gets the export step's 3MF instead of G-code. The
-built-in demo slices the guide and the bone under it (:mod:`.fit_piece`), not the whole slab. Parts are never scaled: the printer's profile must take them, and without a printer
-the smallest built-in filament profile that does is used. A rerun with the same parts, printer and
-settings keeps the G-code already sliced.
+built-in demo slices the guide and the bone under it (:mod:`.fit_piece`), not the whole slab.
+Parts are never scaled: the printer's profile must take them, and without a printer the smallest
+built-in profile that does is used, of the guide plan's technology when a guide was planned (resin:
+the SL1S), else a filament printer. A rerun with the same parts, printer and settings keeps the
+G-code already sliced.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ from .slicing import SliceSettings, part_size_mm
 
 #: The step's slicing settings: draft quality (0.3 mm layers, contours simplified to 0.2 mm).
 STEP_SETTINGS = SliceSettings(layer_height_mm=0.3, infill_percent=15, detail_mm=0.2)
+#: The slicing profiles' technology for a guide plan's printing technology.
+SLICING_TECHNOLOGY = {"resin": "SLA", "fdm": "FFF"}
 #: How long a configured printer may take to answer before the step moves on (s).
 REACH_TIMEOUT_S = 3.0
 
@@ -110,7 +114,7 @@ def run_print_step(case, progress: Progress, printer: str | None = None, send_jo
     sizes = [part_size_mm(p) for p in parts]
     profile = printer_profile(config.profile) if config else None
     if profile is None:
-        fitting = printers_that_fit(sizes)
+        fitting = _built_in_printers(case, sizes)
         if not fitting:
             return _skip(case, f"the parts ({', '.join('×'.join(f'{v:.0f}' for v in s) for s in sizes)} mm) "
                                "fit no built-in printer; they are never scaled")
@@ -131,7 +135,7 @@ def run_print_step(case, progress: Progress, printer: str | None = None, send_jo
         summary = f"{out.name} for {config.name}, which slices it itself"
     else:
         material = material_profile(default_material(profile), profile)
-        out = case.path("print", f"{case.label}-{profile.name}.gcode")
+        out = case.path("print", f"{case.label}-{profile.name}{profile.sliced_suffix}")
         fingerprint = _fingerprint(parts, profile, material)
         previous = case.results.get("print", {})
         if previous.get("fingerprint") == fingerprint and case.path(previous.get("file", "")) == out and out.is_file():
@@ -145,9 +149,9 @@ def run_print_step(case, progress: Progress, printer: str | None = None, send_jo
             result = {**sliced.to_dict(), **record, "file": str(out.relative_to(case.folder)),
                       "print_minutes": round(est.print_seconds / 60, 1) if est.print_seconds else None,
                       "fingerprint": fingerprint}
-        summary = (f"sliced for {profile.name}: {format_duration(est.print_seconds or 0)}, "
-                   f"{est.filament_g or 0:.0f} g {material.name}")
-        remote = f"{case.label}.gcode"
+        amount = f"{est.filament_g:.0f} g" if est.filament_g is not None else f"{est.material_cm3 or 0:.0f} ml"
+        summary = f"sliced for {profile.name}: {format_duration(est.print_seconds or 0)}, {amount} {material.name}"
+        remote = f"{case.label}{profile.sliced_suffix}"
     if demo_note:
         result["demo"] = demo_note
         summary += f" ({demo_note})"
@@ -173,6 +177,15 @@ def run_print_step(case, progress: Progress, printer: str | None = None, send_jo
     save_case(case)
     progress(1.0, summary)
     return summary
+
+
+def _built_in_printers(case, sizes) -> list:
+    """Built-in profiles that take parts of ``sizes`` (mm), smallest first: of the guide plan's printing
+    technology (its clearances were chosen for it) when one takes them, else filament printers."""
+    from ..export_step import plan_technology
+
+    technology = SLICING_TECHNOLOGY.get(plan_technology(case), "FFF")
+    return printers_that_fit(sizes, technology) or printers_that_fit(sizes)
 
 
 def _demo_parts(case, parts: list[Path]) -> tuple[list[Path], str]:
