@@ -46,12 +46,12 @@ def footprint(columns: np.ndarray, step_mm: float, close_mm: float, min_width_mm
     cells wide, that would stand as walls thinner than the minimum) are then lengthened to it, and
     cells touching only diagonally joined."""
     n = max(1, int(round(close_mm / step_mm)))
-    disk = _disk(n)
+    ball = disk(n)
     padded = np.pad(columns, n + 1)
-    closed = ndimage.binary_erosion(ndimage.binary_dilation(padded, disk), disk)[n + 1:-n - 1, n + 1:-n - 1]
+    closed = ndimage.binary_erosion(ndimage.binary_dilation(padded, ball), ball)[n + 1:-n - 1, n + 1:-n - 1]
     closed = ndimage.binary_fill_holes(closed | columns)
     half = max(1, int(np.ceil(0.5 * min_width_mm / step_mm)))
-    closed = ndimage.binary_opening(closed, _disk(half))
+    closed = ndimage.binary_opening(closed, disk(half))
     cells = closed[:-1, :-1] & closed[1:, :-1] & closed[1:, 1:] & closed[:-1, 1:]
     while True:
         widened = no_diagonal_pinches(_widened(cells, half))
@@ -96,7 +96,7 @@ def rim_max(heights: np.ndarray, region: np.ndarray, width_mm: float, step_mm: f
     for k in range(1, k_max + 1):
         ring = radius == k
         if ring.any():
-            lifted = ndimage.maximum_filter(heights, footprint=_disk(k), mode="nearest")
+            lifted = ndimage.maximum_filter(heights, footprint=disk(k), mode="nearest")
             out[ring] = lifted[ring]
     return out
 
@@ -177,6 +177,7 @@ def hull_columns(grid: Grid, corners_xy: np.ndarray) -> np.ndarray:
     return np.all(points @ hull.equations.T <= 1e-9, axis=1).reshape(grid.nx, grid.ny)
 
 
-def _disk(n: int) -> np.ndarray:
+def disk(n: int) -> np.ndarray:
+    """Boolean disk of radius ``n`` cells, (2n+1, 2n+1)."""
     di, dj = np.meshgrid(np.arange(-n, n + 1), np.arange(-n, n + 1), indexing="ij")
     return di * di + dj * dj <= n * n

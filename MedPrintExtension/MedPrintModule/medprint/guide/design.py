@@ -6,7 +6,9 @@ Stages, in the insertion frame (z away from the bone):
    mean outward normal); refuses a region that is mostly hidden under undercuts.
 2. heights: the bone's highest point per column (undercuts blocked out), dilated by a ball of the
    clearance (inner surface) and of clearance + thickness (outer surface), narrow gaps bridged.
-3. body: the plate over the footprint (contact region + features), between those surfaces.
+3. body: the plate over the footprint (contact region + features), between those surfaces; thin
+   tabs its vertical rim leaves where it crosses steep ground obliquely (read with the export QA's
+   wall measure) are cut off (:mod:`.rim`).
 4. csg (manifold3d): plate ∪ sleeves ∪ slot housings, minus the blocked-out bone dilated by the
    clearance, minus drill channels and saw slots, minus the engraved label.
 
@@ -30,6 +32,7 @@ from .contact import Contact, insertion_direction, seated_part, select_contact
 from .heightmap import Frame, Grid, prism, zbuffer
 from .label import MARGIN_MM, Label, dot_sizes, engraving, text_size
 from .plan import Plan
+from .rim import trim_thin_tabs
 from .sleeves import RUN_OUT_MM, SleeveGeometry
 from .slots import SlotGeometry
 from .solids import to_arrays, to_manifold
@@ -128,6 +131,13 @@ def design_guide(plan: Plan, bone: Mesh, *, step_mm: float = STEP_MM,
         body.mark_disk(columns, grid, s.entry[:2], s.outer_radius + min_wall + step_mm)
     for s in slots:
         columns |= _grow(body.hull_columns(grid, s.footprint_points()), int(np.ceil(min_wall / step_mm)) + 1)
+    # what the features stand on (half a wall past them) stays when thin rim tabs are cut off
+    under_features = np.zeros_like(columns)
+    for s in sleeves:
+        body.mark_disk(under_features, grid, s.entry[:2], s.outer_radius + 0.5 * min_wall + step_mm)
+    for s in slots:
+        under_features |= _grow(body.hull_columns(grid, s.footprint_points()),
+                                int(np.ceil(0.5 * min_wall / step_mm)) + 1)
     columns &= bridged > floor + 1.0   # only over bone
     cells = body.footprint(columns, step_mm, JOIN_MM, 2 * min_wall)
     if not cells.any():
@@ -147,9 +157,10 @@ def design_guide(plan: Plan, bone: Mesh, *, step_mm: float = STEP_MM,
     outer = _lift_beside_slots(outer, slots, grid, min_wall)
     outer = np.maximum(-body.rim_max(-outer, rim, min_wall + step_mm, step_mm), least_top)
     outer = body.edged_top(outer, least_top, cells, plan.fillet_mm, plan.chamfer_mm, step_mm)
-    plate = to_manifold(*prism(outer, cells, grid, plate_floor), "guide plate")
     # solids below a height map, each only as wide as what it cuts (small meshes, fast booleans)
     blocked = _below(bottom, grid, floor, "blocked-out bone", _grow(cells, 2))
+    plate, cells = trim_thin_tabs(cells, under_features, blocked, grid, min_wall, c + t,
+                                  lambda k: to_manifold(*prism(outer, k, grid, plate_floor), "guide plate"))
     near = lambda xy: _cells_round(grid, xy, 2)  # noqa: E731
     seats = [_below(outer - 0.5 * t, grid, floor, "plate", near(f.footprint_points())) for f in [*sleeves, *slots]]
     lap("body", 0.4)
