@@ -129,6 +129,7 @@ def test_fdm_demo_guide_has_no_wall_thinner_than_fdm_allows(demo, tmp_path):
     plan = dataclasses.replace(load_plan(DEMO_PLAN), technology="fdm")
     assert plan.tech.min_wall_mm == 1.5 and plan.clearance_mm == 0.4 and plan.contact.radius_mm == 8.0
     guide = design_guide(plan, bone)
+    assert 0.0 < guide.stats["rim_trimmed_mm2"] < 0.1 * guide.stats["contact_area_mm2"]   # tabs cut, not the plate
     printed = read_stl(write_stl(guide.mesh, tmp_path / "guide.stl", space="LPS"))
     report, thin = _thin(printed, printer_profile("prusa-mk4", min_wall_mm=1.5))
     assert report.watertight and report.shells == 1 and report.wall_limit_mm == 1.5

@@ -159,6 +159,7 @@ def design_guide(plan: Plan, bone: Mesh, *, step_mm: float = STEP_MM,
     outer = body.edged_top(outer, least_top, cells, plan.fillet_mm, plan.chamfer_mm, step_mm)
     # solids below a height map, each only as wide as what it cuts (small meshes, fast booleans)
     blocked = _below(bottom, grid, floor, "blocked-out bone", _grow(cells, 2))
+    untrimmed = int(cells.sum())
     plate, cells = trim_thin_tabs(cells, under_features, blocked, grid, min_wall, c + t,
                                   lambda k: to_manifold(*prism(outer, k, grid, plate_floor), "guide plate"))
     near = lambda xy: _cells_round(grid, xy, 2)  # noqa: E731
@@ -184,6 +185,7 @@ def design_guide(plan: Plan, bone: Mesh, *, step_mm: float = STEP_MM,
         "contact_area_mm2": float(contact.areas.sum()),
         "grid": [grid.nx, grid.ny],
         "step_mm": step_mm,
+        "rim_trimmed_mm2": round((untrimmed - int(cells.sum())) * step_mm * step_mm, 2),   # in plan view
         "label": plan.label_text if label is not None else "",
         "label_place": "" if label is None else label.place,
         "label_centre_lps": [] if label is None else [round(float(v), 3) for v in frame.to_lps([label.centre])[0]],
