@@ -140,18 +140,10 @@ def test_what_the_module_logic_does_gives_a_closed_model_inside_the_volume(ct_di
     from MedPrintLib.volume_node import volume_from_node
     from MedPrintLib.workflow_selftest import closed_surface_edges
     from medprint.pipeline import ModelSettings, make_model
+    from slicer_reader import read_ct_with_slicer
 
     scene = slicer.vtkMRMLScene()
-    folder = ct_dir / "abdomen-pancreas-ctcb001"
-    files = sorted(str(p) for p in folder.iterdir() if p.is_file() and p.read_bytes()[128:132] == b"DICM")
-    volume_node = scene.AddNewNodeByClass("vtkMRMLScalarVolumeNode", "CT")
-    storage = slicer.vtkMRMLVolumeArchetypeStorageNode()  # Slicer's own reader, as Slicer loads a volume
-    storage.SetFileName(files[0])
-    for name in files:
-        storage.AddFileName(name)
-    storage.SetSingleFile(False)
-    scene.AddNode(storage)
-    assert storage.ReadData(volume_node)
+    volume_node = read_ct_with_slicer(scene, ct_dir / "abdomen-pancreas-ctcb001")  # Slicer's own reader
     result = make_model(volume_from_node(volume_node), ModelSettings(preset="bone", smoothing=0.5))
     node = add_model_node(scene, result.mesh, name="bone model")
 
